@@ -1,0 +1,39 @@
+"""jupyter_registry: a model registry that lives inside Jupyter.
+
+The SDK names below are the public API (SPEC §2). Jupyter extension points
+(server extension, lab extension, IPython magics) are defined here and import
+their implementation lazily, so ``import jupyter_registry`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ConflictError, IntegrityError, NotFoundError, RegistryError, ValidationError
+from .schemas import ModelSortBy, OrderBy
+from .sdk import Checkpoint, Model, ModelVersion, Registry, current_checkpoint
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Checkpoint",
+    "ConflictError",
+    "IntegrityError",
+    "Model",
+    "ModelSortBy",
+    "ModelVersion",
+    "NotFoundError",
+    "OrderBy",
+    "Registry",
+    "RegistryError",
+    "ValidationError",
+    "__version__",
+    "current_checkpoint",
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext jupyter_registry``: register the magics."""
+    from .magics import register_magics
+
+    register_magics(ipython)

@@ -1,0 +1,49 @@
+"""The in-process client: the service itself, plus streaming a local file in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from ..artifacts.cas import CHUNK
+from ..schemas import BlobInfo
+from ..service import RegistryService
+from .protocol import Progress
+
+
+def _counted(handle: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        if progress is not None:
+            progress(len(chunk))
+        yield chunk
+
+
+class LocalClient:
+    """Satisfies :class:`RegistryClient` by calling the service in this process."""
+
+    def __init__(self, service: RegistryService) -> None:
+        self.service = service
+        self.create_model = service.create_model
+        self.get_model = service.get_model
+        self.list_models = service.list_models
+        self.update_model = service.update_model
+        self.patch_model_metadata = service.patch_model_metadata
+        self.delete_model = service.delete_model
+        self.register_version = service.register_version
+        self.get_version = service.get_version
+        self.list_versions = service.list_versions
+        self.update_version = service.update_version
+        self.patch_version_metadata = service.patch_version_metadata
+        self.delete_version = service.delete_version
+        self.set_alias = service.set_alias
+        self.remove_alias = service.remove_alias
+        self.read_blob = service.read_blob
+        self.create_checkpoint = service.create_checkpoint
+        self.get_checkpoint = service.get_checkpoint
+        self.list_checkpoints = service.list_checkpoints
+        self.delete_checkpoint = service.delete_checkpoint
+
+    def upload_file(self, path: Path, progress: Progress | None = None) -> BlobInfo:
+        with open(path, "rb") as handle:
+            return self.service.put_blob(_counted(handle, progress))

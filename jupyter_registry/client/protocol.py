@@ -1,0 +1,67 @@
+"""The one contract both clients satisfy, so one test suite runs against both.
+
+It mirrors :class:`~jupyter_registry.service.RegistryService` except where
+bytes cross a process boundary: the client uploads a local file (the HTTP
+client hashes it first and skips content the server already has) and reads a
+blob as a verified stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Protocol
+
+from ..schemas import (
+    BlobInfo,
+    CreateCheckpoint,
+    CreateModel,
+    DescribeCheckpoint,
+    DescribeModel,
+    DescribeVersion,
+    ListCheckpointsResponse,
+    ListModelsQuery,
+    ListModelsResponse,
+    ListVersionsResponse,
+    PatchMetadata,
+    RegisterVersion,
+    SetAlias,
+    UpdateModel,
+    UpdateVersion,
+)
+
+Progress = Callable[[int], object]
+VersionKey = int | str | None
+
+
+class RegistryClient(Protocol):
+    def create_model(self, request: CreateModel) -> DescribeModel: ...
+    def get_model(self, name: str) -> DescribeModel: ...
+    def list_models(self, query: ListModelsQuery) -> ListModelsResponse: ...
+    def update_model(self, name: str, request: UpdateModel) -> DescribeModel: ...
+    def patch_model_metadata(self, name: str, patch: PatchMetadata) -> DescribeModel: ...
+    def delete_model(self, name: str) -> None: ...
+
+    def register_version(self, model_name: str, request: RegisterVersion) -> DescribeVersion: ...
+    def get_version(self, model_name: str, ref: VersionKey = None) -> DescribeVersion: ...
+    def list_versions(
+        self, model_name: str, offset: int = 0, limit: int | None = None
+    ) -> ListVersionsResponse: ...
+    def update_version(
+        self, model_name: str, ref: VersionKey, request: UpdateVersion
+    ) -> DescribeVersion: ...
+    def patch_version_metadata(
+        self, model_name: str, ref: VersionKey, patch: PatchMetadata
+    ) -> DescribeVersion: ...
+    def delete_version(self, model_name: str, ref: VersionKey) -> None: ...
+    def set_alias(self, model_name: str, alias: str, request: SetAlias) -> DescribeVersion: ...
+    def remove_alias(self, model_name: str, alias: str) -> None: ...
+
+    def upload_file(self, path: Path, progress: Progress | None = None) -> BlobInfo: ...
+    def read_blob(self, sha256: str) -> tuple[int, Iterator[bytes]]: ...
+    def create_checkpoint(self, request: CreateCheckpoint) -> DescribeCheckpoint: ...
+    def get_checkpoint(self, checkpoint_uuid: str) -> DescribeCheckpoint: ...
+    def list_checkpoints(
+        self, run: str | None = None, limit: int | None = None
+    ) -> ListCheckpointsResponse: ...
+    def delete_checkpoint(self, checkpoint_uuid: str) -> None: ...

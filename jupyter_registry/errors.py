@@ -1,0 +1,55 @@
+"""The registry's error types: one hierarchy, one status map.
+
+Every layer raises these; the REST layer maps them to status codes through
+:data:`HTTP_STATUS`, the HTTP client maps status codes back through
+:func:`error_for_type`, and the CLI prints their message. A user mistake is
+always one of these, never a bare exception.
+"""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """Base class of every error the registry raises on purpose."""
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+
+class NotFoundError(RegistryError):
+    """An unknown model, version, alias, checkpoint or blob."""
+
+
+class ConflictError(RegistryError):
+    """A duplicate name, or a change that would break a reference."""
+
+
+class ValidationError(RegistryError):
+    """Input that breaks one of the registry's rules; nothing was changed."""
+
+
+class IntegrityError(RegistryError):
+    """Stored bytes no longer match their recorded SHA-256 or size."""
+
+
+HTTP_STATUS: dict[type[RegistryError], int] = {
+    NotFoundError: 404,
+    ConflictError: 409,
+    ValidationError: 400,
+    IntegrityError: 500,
+}
+
+
+def status_for(error: RegistryError) -> int:
+    """The HTTP status of an error, walking its class hierarchy."""
+    for cls in type(error).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 500
+
+
+def error_for_type(type_name: str, message: str) -> RegistryError:
+    """Rebuild a typed error from the ``{"type", "message"}`` body of a response."""
+    by_name = {cls.__name__: cls for cls in (*HTTP_STATUS, RegistryError)}
+    return by_name.get(type_name, RegistryError)(message)

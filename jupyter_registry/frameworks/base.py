@@ -1,0 +1,69 @@
+"""The adapter interface (detect, save, load) and its entry-point discovery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from ..errors import ValidationError
+from ..schemas import DescribeCheckpoint
+
+ENTRY_POINT_GROUP = "jupyter_registry.frameworks"
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    """What an adapter wrote into a checkpoint folder."""
+
+    framework: str
+    format: str
+    entrypoint: str | None = None
+    hparams: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class FrameworkAdapter(Protocol):
+    """One framework: recognise its objects, save them safely, load them back."""
+
+    name: str
+    formats: tuple[str, ...]
+
+    def detect(self, obj: Any) -> bool: ...
+
+    def save(self, obj: Any, folder: Path) -> SavedModel: ...
+
+    def load(self, folder: Path, checkpoint: DescribeCheckpoint, trusted: bool) -> Any: ...
+
+
+@cache
+def adapters() -> tuple[FrameworkAdapter, ...]:
+    """Installed adapters; entry points that fail to import are skipped."""
+    found = []
+    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
+        try:
+            adapter = point.load()()
+        except ImportError:
+            continue
+        found.append(adapter)
+    return tuple(found)
+
+
+def adapter_for_object(obj: Any) -> FrameworkAdapter:
+    for adapter in adapters():
+        if adapter.detect(obj):
+            return adapter
+    raise ValidationError(
+        f"no framework adapter can save a {type(obj).__module__}.{type(obj).__qualname__}; "
+        f"installed adapters: {', '.join(a.name for a in adapters()) or 'none'}"
+    )
+
+
+def adapter_for_format(fmt: str | None) -> FrameworkAdapter | None:
+    for adapter in adapters():
+        if fmt in adapter.formats:
+            return adapter
+    return None

@@ -1,0 +1,361 @@
+"""Typed requests and responses: the one source of truth for every interface.
+
+The SDK builds these before calling a client, the REST handlers parse request
+bodies into them, the service accepts them, and the OpenAPI document is
+generated from them. The rules of SPEC §1 (names, metadata size and
+finiteness, references) live here as validators, so every way in checks them
+the same way; :func:`parse` turns a pydantic failure into our
+:class:`~jupyter_registry.errors.ValidationError` with a message naming the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any, TypeVar
+
+import pydantic
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from .errors import ValidationError
+
+MAX_METADATA_BYTES = 1024 * 1024
+MAX_PAGE = 10_000
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
+_NUMBER_REF = re.compile(r"v?([0-9]+)")
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+_ENTRYPOINT = re.compile(rf"(?:{_IDENT}(?:\.{_IDENT})*)?:{_IDENT}(?:\.{_IDENT})*")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+NAME_RULE = (
+    "names are 1-128 characters: a letter or digit first, then letters, digits, "
+    "'_', '-' or '.', with no '..'"
+)
+
+
+def check_name(value: str) -> str:
+    """A model name per SPEC §1; aliases follow the same character rule."""
+    if not _NAME.fullmatch(value) or ".." in value:
+        raise ValueError(f"invalid name {value!r}: {NAME_RULE}")
+    return value
+
+
+def check_alias(value: str) -> str:
+    """An alias: a name that cannot be mistaken for a version number or ``latest``."""
+    check_name(value)
+    if value == "latest":
+        raise ValueError("'latest' is reserved: it always means the highest version")
+    if _NUMBER_REF.fullmatch(value):
+        raise ValueError(f"invalid alias {value!r}: it would read as a version number")
+    return value
+
+
+def check_label(value: str) -> str:
+    if not value.strip() or len(value) > 128 or value != value.strip():
+        raise ValueError(f"invalid label {value!r}: labels are 1-128 characters, not padded")
+    return value
+
+
+def _check_finite(value: Any) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("metadata must not contain NaN or infinite numbers")
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_finite(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_finite(item)
+
+
+def encode_json(value: Any) -> str:
+    """Serialise a JSON value the way it is stored, rejecting what JSON cannot hold."""
+    _check_finite(value)
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"metadata must be JSON-serialisable: {exc}") from None
+
+
+def check_metadata(value: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object of at most 1 MiB serialised, with finite numbers only."""
+    size = len(encode_json(value).encode())
+    if size > MAX_METADATA_BYTES:
+        raise ValueError(
+            f"metadata is {size} bytes serialised; the limit is {MAX_METADATA_BYTES} (1 MiB)"
+        )
+    return value
+
+
+def check_entrypoint(value: str | None) -> str | None:
+    if value is not None and not _ENTRYPOINT.fullmatch(value):
+        raise ValueError(
+            f"invalid entrypoint {value!r}: expected '<module>:<object reference>', "
+            "e.g. 'model_def:Net', ':Net' or 'pkg.mod:classes.Net'"
+        )
+    return value
+
+
+def check_relative_path(value: str) -> str:
+    """A checkpoint file path: relative, POSIX, and unable to escape its folder."""
+    parts = value.rstrip("/").split("/")
+    if (
+        not value
+        or value.startswith("/")
+        or "\\" in value
+        or any(p in ("", ".", "..") for p in parts)
+    ):
+        raise ValueError(f"invalid checkpoint path {value!r}: must be relative, without '..'")
+    return value
+
+
+def check_sha256(value: str) -> str:
+    if not _SHA256.fullmatch(value):
+        raise ValueError(f"invalid sha256 {value!r}: expected 64 lowercase hex digits")
+    return value
+
+
+ModelName = Annotated[str, AfterValidator(check_name)]
+AliasName = Annotated[str, AfterValidator(check_alias)]
+Label = Annotated[str, AfterValidator(check_label)]
+Metadata = Annotated[dict[str, Any], AfterValidator(check_metadata)]
+Sha256 = Annotated[str, AfterValidator(check_sha256)]
+RelativePath = Annotated[str, AfterValidator(check_relative_path)]
+Entrypoint = Annotated[str | None, AfterValidator(check_entrypoint)]
+JsonObject = Metadata
+Text = Annotated[str, Field(max_length=MAX_METADATA_BYTES)]
+
+
+class ModelSortBy(str, Enum):
+    """Columns models can be sorted by (Determined's ``ModelSortBy``)."""
+
+    NAME = "name"
+    DESCRIPTION = "description"
+    CREATION_TIME = "creation_time"
+    LAST_UPDATED_TIME = "last_updated_time"
+
+
+class OrderBy(str, Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# --- models ---------------------------------------------------------------
+
+
+class CreateModel(_Request):
+    name: ModelName
+    description: Text | None = None
+    metadata: Metadata = Field(default_factory=dict)
+    labels: list[Label] = Field(default_factory=list)
+    notes: Text = ""
+
+
+class UpdateModel(_Request):
+    """Fields to replace; fields left out are left alone."""
+
+    description: Text | None = None
+    notes: Text | None = None
+    labels: list[Label] | None = None
+    archived: bool | None = None
+
+
+class PatchMetadata(_Request):
+    """Top-level keys to merge in (replacing whole values), then keys to remove."""
+
+    add: Metadata = Field(default_factory=dict)
+    remove: list[str] = Field(default_factory=list)
+
+
+class DescribeModel(_Response):
+    name: str
+    description: str | None
+    metadata: dict[str, Any]
+    labels: list[str]
+    notes: str
+    archived: bool
+    creation_time: datetime
+    last_updated_time: datetime
+    num_versions: int
+    latest_version: int | None
+
+
+class ListModelsQuery(_Request):
+    sort_by: ModelSortBy = ModelSortBy.NAME
+    order_by: OrderBy = OrderBy.ASC
+    name: str | None = None
+    description: str | None = None
+    labels: list[str] = Field(default_factory=list)
+    archived: bool | None = None
+    offset: int = Field(0, ge=0)
+    limit: int = Field(100, ge=1, le=MAX_PAGE)
+
+
+class ListModelsResponse(_Response):
+    models: list[DescribeModel]
+    total: int
+
+
+# --- checkpoints ----------------------------------------------------------
+
+
+class CheckpointFile(_Request):
+    path: RelativePath
+    sha256: Sha256
+    size: int = Field(ge=0)
+
+
+class CreateCheckpoint(_Request):
+    """A checkpoint whose file contents are already in the artifact store."""
+
+    files: list[CheckpointFile]
+    directories: list[RelativePath] = Field(default_factory=list)
+    framework: str | None = Field(None, max_length=256)
+    format: str | None = Field(None, max_length=64)
+    entrypoint: Entrypoint = None
+    hparams: JsonObject = Field(default_factory=dict)
+    metrics: JsonObject = Field(default_factory=dict)
+    metadata: Metadata = Field(default_factory=dict)
+    run: str | None = Field(None, max_length=512)
+    source: JsonObject = Field(default_factory=dict)
+
+
+class DescribeCheckpoint(_Response):
+    uuid: str
+    resources: dict[str, int]
+    files: list[CheckpointFile]
+    framework: str | None
+    format: str | None
+    entrypoint: str | None
+    hparams: dict[str, Any]
+    metrics: dict[str, Any]
+    metadata: dict[str, Any]
+    run: str | None
+    source: dict[str, Any]
+    creation_time: datetime
+
+
+class ListCheckpointsResponse(_Response):
+    checkpoints: list[DescribeCheckpoint]
+
+
+class BlobInfo(_Response):
+    sha256: str
+    size: int
+
+
+# --- versions -------------------------------------------------------------
+
+
+class RegisterVersion(_Request):
+    checkpoint_uuid: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(None, max_length=256)
+    comment: Text | None = None
+    metadata: Metadata = Field(default_factory=dict)
+    aliases: list[AliasName] = Field(default_factory=list)
+
+
+class UpdateVersion(_Request):
+    name: str | None = Field(None, max_length=256)
+    comment: Text | None = None
+    notes: Text | None = None
+
+
+class DescribeVersion(_Response):
+    model_name: str
+    version: int
+    name: str | None
+    comment: str | None
+    metadata: dict[str, Any]
+    notes: str
+    aliases: list[str]
+    creation_time: datetime
+    checkpoint: DescribeCheckpoint
+
+
+class ListVersionsResponse(_Response):
+    versions: list[DescribeVersion]
+    total: int
+
+
+class SetAlias(_Request):
+    version: int = Field(ge=1)
+
+
+# --- references -----------------------------------------------------------
+
+
+class VersionRef(_Response):
+    """``NAME``, ``NAME:latest``, ``NAME:<alias>``, ``NAME:<n>`` or ``NAME:v<n>``, parsed."""
+
+    number: int | None = None
+    alias: str | None = None
+
+    @property
+    def is_latest(self) -> bool:
+        return self.number is None and self.alias is None
+
+    def __str__(self) -> str:
+        return self.alias or (str(self.number) if self.number is not None else "latest")
+
+
+def parse_version_ref(ref: int | str | None) -> VersionRef:
+    """Read the part after ``NAME:``; numbers, ``v<n>`` and ``latest`` before aliases."""
+    if ref is None or ref == "latest" or ref == "":
+        return VersionRef()
+    if isinstance(ref, bool):
+        raise ValidationError(f"invalid version reference {ref!r}")
+    if isinstance(ref, int):
+        if ref < 1:
+            raise ValidationError(f"invalid version number {ref}: versions start at 1")
+        return VersionRef(number=ref)
+    match = _NUMBER_REF.fullmatch(ref)
+    if match:
+        return parse_version_ref(int(match.group(1)))
+    try:
+        check_name(ref)
+    except ValueError as exc:
+        raise ValidationError(f"invalid version reference {ref!r}: {exc}") from None
+    return VersionRef(alias=ref)
+
+
+def split_model_ref(ref: str) -> tuple[str, VersionRef]:
+    """Split ``NAME[:ref]`` into a validated model name and a version reference."""
+    if not isinstance(ref, str):
+        raise ValidationError(
+            f"a version reference is a string like 'name:production', not {ref!r}"
+        )
+    name, _, version = ref.partition(":")
+    return parse(CheckName, {"name": name}).name, parse_version_ref(version or None)
+
+
+class CheckName(_Request):
+    name: ModelName
+
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p != "__root__")
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def parse(schema: type[T], data: Any) -> T:
+    """Validate ``data`` into ``schema``, raising our ValidationError with a readable message."""
+    try:
+        return schema.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ValidationError("; ".join(_describe(e) for e in exc.errors())) from None

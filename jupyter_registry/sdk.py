@@ -1,0 +1,632 @@
+"""The user-facing objects: Registry, Model, ModelVersion, Checkpoint.
+
+They hold a client (in-process or HTTP) and the latest response they got from
+it; every mutation goes through the client, which applies it where the data
+lives, and the object refreshes itself from the answer. ``repr`` does no I/O.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import display, frames
+from .artifacts import collect
+from .artifacts.materialize import write_checkpoint
+from .client.protocol import RegistryClient
+from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig
+from .errors import ValidationError
+from .frameworks import adapter_for_format, adapter_for_object
+from .lineage import capture_source, default_run
+from .progress import transfer_progress
+from .schemas import (
+    CheckpointFile,
+    CreateCheckpoint,
+    CreateModel,
+    DescribeCheckpoint,
+    DescribeModel,
+    DescribeVersion,
+    ListModelsQuery,
+    ModelSortBy,
+    OrderBy,
+    PatchMetadata,
+    RegisterVersion,
+    SetAlias,
+    UpdateModel,
+    UpdateVersion,
+    parse,
+    split_model_ref,
+)
+
+PAGE_SIZE = 1000
+
+_current_checkpoint: Checkpoint | None = None
+
+
+def current_checkpoint() -> Checkpoint | None:
+    """The checkpoint most recently created in this process (what magics register)."""
+    return _current_checkpoint
+
+
+def _remember(checkpoint: Checkpoint) -> Checkpoint:
+    global _current_checkpoint
+    _current_checkpoint = checkpoint
+    return checkpoint
+
+
+class Checkpoint:
+    """An immutable set of files and facts of one trained state."""
+
+    def __init__(self, client: RegistryClient, info: DescribeCheckpoint) -> None:
+        self._client = client
+        self._info = info
+
+    uuid = property(lambda self: self._info.uuid)
+    resources = property(lambda self: dict(self._info.resources))
+    framework = property(lambda self: self._info.framework)
+    format = property(lambda self: self._info.format)
+    entrypoint = property(lambda self: self._info.entrypoint)
+    hparams = property(lambda self: dict(self._info.hparams))
+    metrics = property(lambda self: dict(self._info.metrics))
+    metadata = property(lambda self: dict(self._info.metadata))
+    run = property(lambda self: self._info.run)
+    source = property(lambda self: dict(self._info.source))
+    creation_time: datetime = property(lambda self: self._info.creation_time)  # type: ignore[assignment]
+
+    @property
+    def info(self) -> DescribeCheckpoint:
+        return self._info
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self._info.files)
+
+    def download(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """A verified copy of the checkpoint's files (default ``./checkpoints/<uuid>``)."""
+        dest = Path(path) if path is not None else Path("checkpoints") / self.uuid
+        with transfer_progress(self.size, f"download {self.uuid[:8]}") as progress:
+            return write_checkpoint(self._info, dest, self._client.read_blob, progress)
+
+    def local_folder(self) -> Path:
+        """A verified copy in the registry's cache, downloaded once per checkpoint."""
+        cache = Path(RegistryConfig().home).expanduser() / "cache" / "checkpoints"
+        folder = cache / self.uuid
+        if (folder / ".complete").exists():
+            return folder
+        cache.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{self.uuid}.", dir=cache))
+        try:
+            self.download(staging)
+            (staging / ".complete").touch()
+            try:
+                staging.rename(folder)
+            except OSError:
+                if not (folder / ".complete").exists():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return folder
+
+    def load(self, trusted: bool = False) -> Any:
+        """The framework object (SPEC §6); code-running formats need ``trusted=True``."""
+        adapter = adapter_for_format(self.format)
+        if adapter is None:
+            raise ValidationError(
+                f"no installed framework adapter loads format {self.format!r} "
+                f"(framework {self.framework!r})"
+            )
+        return adapter.load(self.local_folder(), self._info, trusted)
+
+    def delete(self) -> None:
+        self._client.delete_checkpoint(self.uuid)
+
+    def __repr__(self) -> str:
+        return f"<Checkpoint {self.uuid} format={self.format!r} files={len(self._info.files)}>"
+
+    def _repr_html_(self) -> str:
+        return display.card(
+            f"Checkpoint {self.uuid}",
+            {
+                "run": self.run,
+                "framework": self.framework,
+                "format": self.format,
+                "entrypoint": self.entrypoint,
+                "metrics": self._info.metrics,
+                "hparams": self._info.hparams,
+                "resources": self._info.resources,
+                "created": self.creation_time,
+            },
+        )
+
+
+class ModelVersion:
+    """A numbered link from a model to a checkpoint."""
+
+    def __init__(self, client: RegistryClient, info: DescribeVersion) -> None:
+        self._client = client
+        self._info = info
+
+    version: int = property(lambda self: self._info.version)  # type: ignore[assignment]
+    model_name: str = property(lambda self: self._info.model_name)  # type: ignore[assignment]
+    name = property(lambda self: self._info.name)
+    comment = property(lambda self: self._info.comment)
+    notes = property(lambda self: self._info.notes)
+    aliases = property(lambda self: list(self._info.aliases))
+    metadata = property(lambda self: dict(self._info.metadata))
+    creation_time: datetime = property(lambda self: self._info.creation_time)  # type: ignore[assignment]
+
+    @property
+    def info(self) -> DescribeVersion:
+        return self._info
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self._client, self._info.checkpoint)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model_name}:{self.version}"
+
+    def reload(self) -> ModelVersion:
+        self._info = self._client.get_version(self.model_name, self.version)
+        return self
+
+    def add_metadata(self, metadata: dict[str, Any]) -> None:
+        patch = parse(PatchMetadata, {"add": metadata})
+        self._info = self._client.patch_version_metadata(self.model_name, self.version, patch)
+
+    def remove_metadata(self, keys: Sequence[str]) -> None:
+        patch = parse(PatchMetadata, {"remove": list(keys)})
+        self._info = self._client.patch_version_metadata(self.model_name, self.version, patch)
+
+    def _update(self, **fields: Any) -> None:
+        request = parse(UpdateVersion, fields)
+        self._info = self._client.update_version(self.model_name, self.version, request)
+
+    def set_notes(self, notes: str) -> None:
+        self._update(notes=notes)
+
+    def set_name(self, name: str | None) -> None:
+        self._update(name=name)
+
+    def set_comment(self, comment: str | None) -> None:
+        self._update(comment=comment)
+
+    def set_alias(self, alias: str) -> None:
+        self._info = self._client.set_alias(self.model_name, alias, SetAlias(version=self.version))
+
+    def download(self, path: str | os.PathLike[str] | None = None) -> Path:
+        return self.checkpoint.download(path)
+
+    def load(self, trusted: bool = False) -> Any:
+        return self.checkpoint.load(trusted=trusted)
+
+    def delete(self) -> None:
+        self._client.delete_version(self.model_name, self.version)
+
+    def load_snippet(self, alias: str | None = None) -> str:
+        ref = f"{self.model_name}:{alias or self.version}"
+        return (
+            "from jupyter_registry import Registry\n"
+            f"model = Registry().get_model_version({ref!r}).load()"
+        )
+
+    def __repr__(self) -> str:
+        aliases = f" aliases={self.aliases}" if self.aliases else ""
+        return f"<ModelVersion {self.model_name}:{self.version}{aliases}>"
+
+    def _repr_html_(self) -> str:
+        ckpt = self._info.checkpoint
+        return display.card(
+            f"{self.model_name} v{self.version}",
+            {
+                "aliases": display.chips(self.aliases),
+                "name": self.name,
+                "comment": self.comment,
+                "checkpoint": ckpt.uuid,
+                "framework": ckpt.framework,
+                "format": ckpt.format,
+                "metrics": ckpt.metrics,
+                "metadata": self._info.metadata,
+                "created": self.creation_time,
+            },
+            raw=frozenset({"aliases"}),
+        )
+
+
+class Model:
+    """A named set of numbered versions."""
+
+    def __init__(self, client: RegistryClient, info: DescribeModel) -> None:
+        self._client = client
+        self._info = info
+
+    name: str = property(lambda self: self._info.name)  # type: ignore[assignment]
+    description = property(lambda self: self._info.description)
+    notes = property(lambda self: self._info.notes)
+    labels = property(lambda self: list(self._info.labels))
+    metadata = property(lambda self: dict(self._info.metadata))
+    archived = property(lambda self: self._info.archived)
+    num_versions = property(lambda self: self._info.num_versions)
+    creation_time: datetime = property(lambda self: self._info.creation_time)  # type: ignore[assignment]
+    last_updated_time: datetime = property(lambda self: self._info.last_updated_time)  # type: ignore[assignment]
+
+    @property
+    def info(self) -> DescribeModel:
+        return self._info
+
+    def reload(self) -> Model:
+        self._info = self._client.get_model(self.name)
+        return self
+
+    def add_metadata(self, metadata: dict[str, Any]) -> None:
+        """Merge top-level keys: a key given here replaces the old value whole."""
+        patch = parse(PatchMetadata, {"add": metadata})
+        self._info = self._client.patch_model_metadata(self.name, patch)
+
+    def remove_metadata(self, keys: Sequence[str]) -> None:
+        if isinstance(keys, str):
+            raise ValidationError("remove_metadata takes a list of keys, e.g. ['key']")
+        patch = parse(PatchMetadata, {"remove": list(keys)})
+        self._info = self._client.patch_model_metadata(self.name, patch)
+
+    def _update(self, **fields: Any) -> None:
+        self._info = self._client.update_model(self.name, parse(UpdateModel, fields))
+
+    def set_description(self, description: str | None) -> None:
+        self._update(description=description)
+
+    def set_notes(self, notes: str) -> None:
+        self._update(notes=notes)
+
+    def set_labels(self, labels: Iterable[str]) -> None:
+        if isinstance(labels, str):
+            raise ValidationError("set_labels takes a list of labels, e.g. ['vision']")
+        self._update(labels=list(labels))
+
+    def archive(self) -> None:
+        self._update(archived=True)
+
+    def unarchive(self) -> None:
+        self._update(archived=False)
+
+    def register_version(
+        self,
+        checkpoint: Checkpoint | str,
+        name: str | None = None,
+        comment: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        aliases: Iterable[str] = (),
+    ) -> ModelVersion:
+        uuid = checkpoint.uuid if isinstance(checkpoint, Checkpoint) else checkpoint
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        request = parse(
+            RegisterVersion,
+            {
+                "checkpoint_uuid": uuid,
+                "name": name,
+                "comment": comment,
+                "metadata": metadata or {},
+                "aliases": list(aliases),
+            },
+        )
+        info = self._client.register_version(self.name, request)
+        self._info = self._client.get_model(self.name)
+        return ModelVersion(self._client, info)
+
+    def get_version(self, version: int | str | None = None) -> ModelVersion:
+        """The latest version, or one by number (``3``, ``"v3"``) or alias (``"production"``)."""
+        return ModelVersion(self._client, self._client.get_version(self.name, version))
+
+    def get_versions(self, limit: int | None = None, offset: int = 0) -> list[ModelVersion]:
+        """Versions newest first."""
+        return [ModelVersion(self._client, v) for v in self._version_infos(limit, offset)]
+
+    def _version_infos(self, limit: int | None, offset: int) -> list[DescribeVersion]:
+        infos: list[DescribeVersion] = []
+        while limit is None or len(infos) < limit:
+            want = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(infos))
+            page = self._client.list_versions(self.name, offset + len(infos), want)
+            infos.extend(page.versions)
+            if len(page.versions) < want or len(infos) >= page.total - offset:
+                break
+        return infos
+
+    def set_alias(self, alias: str, version: int) -> ModelVersion:
+        info = self._client.set_alias(self.name, alias, parse(SetAlias, {"version": version}))
+        return ModelVersion(self._client, info)
+
+    def remove_alias(self, alias: str) -> None:
+        self._client.remove_alias(self.name, alias)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Versions as a DataFrame, newest first, with checkpoint metrics as columns."""
+        return frames.versions_frame(self._version_infos(None, 0))
+
+    def delete(self) -> None:
+        self._client.delete_model(self.name)
+
+    def __repr__(self) -> str:
+        return f"<Model {self.name!r} versions={self.num_versions}>"
+
+    def _repr_html_(self) -> str:
+        return display.card(
+            f"Model {self.name}",
+            {
+                "description": self.description,
+                "labels": display.chips(self.labels),
+                "versions": self.num_versions,
+                "latest version": self._info.latest_version,
+                "archived": self.archived,
+                "metadata": self._info.metadata,
+                "created": self.creation_time,
+                "updated": self.last_updated_time,
+            },
+            raw=frozenset({"labels"}),
+        )
+
+
+def _make_client(
+    database: str | None,
+    artifacts: str | None,
+    server: str | None,
+    token: str | None,
+    home: str | None,
+    storage_options: dict[str, Any] | None,
+) -> RegistryClient:
+    if server is None and database is None and artifacts is None:
+        server = os.environ.get(ENV_SERVER) or None
+    if server is not None:
+        from .client.http import HttpClient
+
+        return HttpClient(server, token if token is not None else os.environ.get(ENV_TOKEN))
+    from .client.local import LocalClient
+    from .service import RegistryService
+
+    config = RegistryConfig()
+    if home is not None:
+        config.home = home
+    if database is not None:
+        config.database = database
+    if artifacts is not None:
+        config.artifacts = artifacts
+    service = RegistryService.from_config(config)
+    if storage_options is not None:
+        from .artifacts import BlobStore
+
+        service.blobs = BlobStore(config.artifacts, storage_options)
+    return LocalClient(service)
+
+
+class Registry:
+    """Entry point of the SDK: embedded by default, or remote with ``server=``."""
+
+    def __init__(
+        self,
+        database: str | None = None,
+        artifacts: str | None = None,
+        server: str | None = None,
+        token: str | None = None,
+        *,
+        home: str | None = None,
+        storage_options: dict[str, Any] | None = None,
+        client: RegistryClient | None = None,
+    ) -> None:
+        self._client = client or _make_client(
+            database, artifacts, server, token, home, storage_options
+        )
+
+    @property
+    def client(self) -> RegistryClient:
+        return self._client
+
+    # models
+
+    def create_model(
+        self,
+        name: str,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        labels: Iterable[str] = (),
+        notes: str = "",
+    ) -> Model:
+        request = parse(
+            CreateModel,
+            {
+                "name": name,
+                "description": description,
+                "metadata": metadata or {},
+                "labels": [labels] if isinstance(labels, str) else list(labels),
+                "notes": notes,
+            },
+        )
+        return Model(self._client, self._client.create_model(request))
+
+    def get_model(self, name: str) -> Model:
+        return Model(self._client, self._client.get_model(name))
+
+    def _model_infos(
+        self,
+        sort_by: ModelSortBy | str,
+        order_by: OrderBy | str,
+        name: str | None,
+        description: str | None,
+        labels: Iterable[str],
+        archived: bool | None,
+        limit: int | None,
+        offset: int,
+    ) -> list[DescribeModel]:
+        base = {
+            "sort_by": sort_by,
+            "order_by": order_by,
+            "name": name,
+            "description": description,
+            "labels": [labels] if isinstance(labels, str) else list(labels),
+            "archived": archived,
+        }
+        infos: list[DescribeModel] = []
+        while limit is None or len(infos) < limit:
+            want = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(infos))
+            query = parse(ListModelsQuery, {**base, "offset": offset + len(infos), "limit": want})
+            page = self._client.list_models(query)
+            infos.extend(page.models)
+            if len(page.models) < want or len(infos) >= page.total - offset:
+                break
+        return infos
+
+    def get_models(
+        self,
+        sort_by: ModelSortBy | str = ModelSortBy.NAME,
+        order_by: OrderBy | str = OrderBy.ASC,
+        name: str | None = None,
+        description: str | None = None,
+        labels: Iterable[str] = (),
+        archived: bool | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Model]:
+        """Models matching every filter given; names and descriptions match substrings."""
+        infos = self._model_infos(
+            sort_by, order_by, name, description, labels, archived, limit, offset
+        )
+        return [Model(self._client, info) for info in infos]
+
+    def models_frame(self, **filters: Any) -> pd.DataFrame:
+        """``get_models(**filters)`` as a DataFrame, one row a model."""
+        defaults: dict[str, Any] = {
+            "sort_by": ModelSortBy.NAME,
+            "order_by": OrderBy.ASC,
+            "name": None,
+            "description": None,
+            "labels": (),
+            "archived": None,
+            "limit": None,
+            "offset": 0,
+        }
+        unknown = set(filters) - set(defaults)
+        if unknown:
+            raise ValidationError(f"unknown filter(s): {', '.join(sorted(unknown))}")
+        return frames.models_frame(self._model_infos(**{**defaults, **filters}))
+
+    def delete_model(self, name: str) -> None:
+        self._client.delete_model(name)
+
+    def get_model_version(self, ref: str) -> ModelVersion:
+        """``NAME``, ``NAME:latest``, ``NAME:<alias>``, ``NAME:<n>`` or ``NAME:v<n>``."""
+        name, version = split_model_ref(ref)
+        return ModelVersion(self._client, self._client.get_version(name, str(version)))
+
+    # checkpoints
+
+    def create_checkpoint(
+        self,
+        path: str | os.PathLike[str],
+        framework: str | None = None,
+        format: str | None = None,
+        entrypoint: str | None = None,
+        hparams: dict[str, Any] | None = None,
+        metrics: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        run: str | None = None,
+        source: dict[str, Any] | None = None,
+    ) -> Checkpoint:
+        """Copy a file or folder into the registry as an immutable checkpoint."""
+        captured = capture_source(source)
+        request = parse(
+            CreateCheckpoint,
+            {
+                "files": [],
+                "framework": framework,
+                "format": format or "files",
+                "entrypoint": entrypoint,
+                "hparams": hparams or {},
+                "metrics": metrics or {},
+                "metadata": metadata or {},
+                "run": run or default_run(captured),
+                "source": captured,
+            },
+        )
+        entries = collect(path)
+        total = sum(e.size for e in entries)
+        files: list[CheckpointFile] = []
+        with transfer_progress(total, f"upload {Path(path).name}") as progress:
+            for entry in entries:
+                if entry.source is None:
+                    continue
+                blob = self._client.upload_file(entry.source, progress)
+                files.append(CheckpointFile(path=entry.path, sha256=blob.sha256, size=blob.size))
+        directories = [e.path for e in entries if e.is_dir]
+        request = request.model_copy(update={"files": files, "directories": directories})
+        info = self._client.create_checkpoint(request)
+        return _remember(Checkpoint(self._client, info))
+
+    def save_checkpoint(
+        self,
+        obj: Any,
+        hparams: dict[str, Any] | None = None,
+        metrics: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        run: str | None = None,
+        source: dict[str, Any] | None = None,
+    ) -> Checkpoint:
+        """Checkpoint an in-memory model through its framework adapter (SPEC §6)."""
+        if isinstance(obj, (str, os.PathLike)):
+            return self.create_checkpoint(
+                obj, hparams=hparams, metrics=metrics, metadata=metadata, run=run, source=source
+            )
+        adapter = adapter_for_object(obj)
+        with tempfile.TemporaryDirectory(prefix="jupyter-registry-") as folder:
+            saved = adapter.save(obj, Path(folder))
+            return self.create_checkpoint(
+                folder,
+                framework=saved.framework,
+                format=saved.format,
+                entrypoint=saved.entrypoint,
+                hparams={**saved.hparams, **(hparams or {})},
+                metrics=metrics,
+                metadata={**saved.metadata, **(metadata or {})},
+                run=run,
+                source=source,
+            )
+
+    def get_checkpoint(self, uuid: str) -> Checkpoint:
+        return Checkpoint(self._client, self._client.get_checkpoint(uuid))
+
+    def get_checkpoints(self, run: str | None = None, limit: int | None = None) -> list[Checkpoint]:
+        """Newest first; with ``run``, that run's checkpoints in the order they were saved."""
+        page = self._client.list_checkpoints(run, limit)
+        return [Checkpoint(self._client, info) for info in page.checkpoints]
+
+    def checkpoints_frame(self, run: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        return frames.checkpoints_frame(self._client.list_checkpoints(run, limit).checkpoints)
+
+    # maintenance (embedded only)
+
+    def _service(self) -> Any:
+        service = getattr(self._client, "service", None)
+        if service is None:
+            raise ValidationError("this operation needs direct database access (not server=)")
+        return service
+
+    def migrate(self) -> str:
+        """Upgrade the database schema to this package's head revision; returns it."""
+        from .store.migrate import current_revision, upgrade
+
+        engine = self._service().store.engine
+        upgrade(engine)
+        return current_revision(engine) or ""
+
+    def gc(self) -> list[str]:
+        """Delete artifact blobs that no checkpoint references (older than an hour)."""
+        return list(self._service().gc())
+
+    def __repr__(self) -> str:
+        return f"<Registry {type(self._client).__name__}>"

@@ -1,0 +1,632 @@
+"""RegistryService: the one API that validates, orchestrates and decides.
+
+Every adapter (local client, REST handlers, CLI, magics, widgets) calls these
+methods with the typed requests of :mod:`jupyter_registry.schemas` and gets
+typed responses back. Each method runs in one managed transaction; ORM rows
+are turned into response objects before the session closes.
+
+Version numbers come from a per-model counter bumped by a single
+``UPDATE … RETURNING`` inside the registration transaction. On PostgreSQL that
+statement row-locks the model, so concurrent registrations on one model queue
+for a few microseconds instead of failing and retrying on a unique-constraint
+violation; on SQLite the whole write transaction holds the database lock from
+``BEGIN IMMEDIATE``. The counter is never decremented, so numbers are never
+reused after a delete.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid as uuid_lib
+from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
+from typing import Any, BinaryIO
+
+from sqlalchemy import ColumnElement, Select, delete, exists, func, select, update
+from sqlalchemy.exc import IntegrityError as SQLIntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from .artifacts import BlobStore
+from .config import RegistryConfig
+from .errors import ConflictError, NotFoundError, ValidationError
+from .schemas import (
+    AliasName,
+    BlobInfo,
+    CheckName,
+    CreateCheckpoint,
+    CreateModel,
+    DescribeCheckpoint,
+    DescribeModel,
+    DescribeVersion,
+    ListCheckpointsResponse,
+    ListModelsQuery,
+    ListModelsResponse,
+    ListVersionsResponse,
+    ModelSortBy,
+    OrderBy,
+    PatchMetadata,
+    RegisterVersion,
+    SetAlias,
+    UpdateModel,
+    UpdateVersion,
+    VersionRef,
+    check_alias,
+    check_metadata,
+    parse,
+    parse_version_ref,
+)
+from .store import Store
+from .store.orm import (
+    AliasRow,
+    BlobRow,
+    CheckpointFileRow,
+    CheckpointRow,
+    LabelRow,
+    ModelRow,
+    VersionRow,
+    utcnow,
+)
+
+Listener = Callable[[str, dict[str, Any]], None]
+
+_SORT_COLUMNS = {
+    ModelSortBy.NAME: ModelRow.name,
+    ModelSortBy.DESCRIPTION: ModelRow.description,
+    ModelSortBy.CREATION_TIME: ModelRow.creation_time,
+    ModelSortBy.LAST_UPDATED_TIME: ModelRow.last_updated_time,
+}
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _merge(current: dict[str, Any], patch: PatchMetadata) -> dict[str, Any]:
+    """Top-level merge: a key in ``add`` replaces the old value whole; then removals."""
+    merged = {**current, **patch.add}
+    for key in patch.remove:
+        merged.pop(key, None)
+    try:
+        return check_metadata(merged)
+    except ValueError as exc:
+        raise ValidationError(f"metadata: {exc}") from None
+
+
+def _as_ref(ref: VersionRef | int | str | None) -> VersionRef:
+    return ref if isinstance(ref, VersionRef) else parse_version_ref(ref)
+
+
+class RegistryService:
+    """Models, versions, aliases and checkpoints over one store and one blob store."""
+
+    def __init__(self, store: Store, blobs: BlobStore) -> None:
+        self.store = store
+        self.blobs = blobs
+        self.listeners: list[Listener] = []
+
+    @classmethod
+    def from_config(cls, config: RegistryConfig | None = None) -> RegistryService:
+        config = config or RegistryConfig()
+        return cls(Store(config.database), BlobStore(config.artifacts, config.storage_options))
+
+    def _emit(self, event: str, payload: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            listener(event, payload)
+
+    # --- models -----------------------------------------------------------
+
+    @staticmethod
+    def _model_query() -> Select[Any]:
+        count = (
+            select(func.count(VersionRow.id))
+            .where(VersionRow.model_id == ModelRow.id)
+            .scalar_subquery()
+        )
+        latest = (
+            select(func.max(VersionRow.version))
+            .where(VersionRow.model_id == ModelRow.id)
+            .scalar_subquery()
+        )
+        return select(ModelRow, count, latest).options(selectinload(ModelRow.labels))
+
+    @staticmethod
+    def _describe_model(row: ModelRow, num_versions: int, latest: int | None) -> DescribeModel:
+        return DescribeModel(
+            name=row.name,
+            description=row.description,
+            metadata=row.metadata_,
+            labels=[label.label for label in row.labels],
+            notes=row.notes,
+            archived=row.archived,
+            creation_time=row.creation_time,
+            last_updated_time=row.last_updated_time,
+            num_versions=num_versions,
+            latest_version=latest,
+        )
+
+    def _describe_model_by_id(self, session: Session, model_id: int) -> DescribeModel:
+        session.expire_all()
+        row, count, latest = session.execute(
+            self._model_query().where(ModelRow.id == model_id)
+        ).one()
+        return self._describe_model(row, count, latest)
+
+    @staticmethod
+    def _model_row(session: Session, name: str, lock: bool = False) -> ModelRow:
+        stmt = select(ModelRow).where(ModelRow.name == name)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = session.scalars(stmt).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no model named {name!r}")
+        return row
+
+    @staticmethod
+    def _touch(session: Session, model_id: int) -> None:
+        session.execute(
+            update(ModelRow).where(ModelRow.id == model_id).values(last_updated_time=utcnow())
+        )
+
+    @staticmethod
+    def _set_labels(row: ModelRow, labels: Iterable[str]) -> None:
+        unique = list(dict.fromkeys(labels))
+        row.labels = [LabelRow(label=label, position=i) for i, label in enumerate(unique)]
+
+    def create_model(self, request: CreateModel) -> DescribeModel:
+        try:
+            with self.store.session(write=True) as session:
+                if session.scalar(select(ModelRow.id).where(ModelRow.name == request.name)):
+                    raise ConflictError(f"a model named {request.name!r} already exists")
+                now = utcnow()
+                row = ModelRow(
+                    name=request.name,
+                    description=request.description,
+                    metadata_=request.metadata,
+                    notes=request.notes,
+                    archived=False,
+                    creation_time=now,
+                    last_updated_time=now,
+                    last_version=0,
+                )
+                self._set_labels(row, request.labels)
+                session.add(row)
+                session.flush()
+                model = self._describe_model(row, 0, None)
+        except SQLIntegrityError:
+            raise ConflictError(f"a model named {request.name!r} already exists") from None
+        self._emit("model.created", {"model": model.name})
+        return model
+
+    def get_model(self, name: str) -> DescribeModel:
+        with self.store.session() as session:
+            found = session.execute(self._model_query().where(ModelRow.name == name)).one_or_none()
+            if found is None:
+                raise NotFoundError(f"no model named {name!r}")
+            return self._describe_model(*found)
+
+    @staticmethod
+    def _model_filters(query: ListModelsQuery) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if query.name:
+            conditions.append(ModelRow.name.ilike(_like(query.name), escape="\\"))
+        if query.description:
+            conditions.append(ModelRow.description.ilike(_like(query.description), escape="\\"))
+        for label in query.labels:
+            conditions.append(
+                exists().where(LabelRow.model_id == ModelRow.id, LabelRow.label == label)
+            )
+        if query.archived is not None:
+            conditions.append(ModelRow.archived.is_(query.archived))
+        return conditions
+
+    def list_models(self, query: ListModelsQuery) -> ListModelsResponse:
+        conditions = self._model_filters(query)
+        column = _SORT_COLUMNS[query.sort_by]
+        if query.order_by is OrderBy.ASC:
+            order = (column.asc().nulls_first(), ModelRow.id.asc())
+        else:
+            order = (column.desc().nulls_last(), ModelRow.id.desc())
+        with self.store.session() as session:
+            total = session.scalar(select(func.count(ModelRow.id)).where(*conditions)) or 0
+            rows = session.execute(
+                self._model_query()
+                .where(*conditions)
+                .order_by(*order)
+                .offset(query.offset)
+                .limit(query.limit)
+            ).all()
+            models = [self._describe_model(*row) for row in rows]
+        return ListModelsResponse(models=models, total=total)
+
+    def update_model(self, name: str, request: UpdateModel) -> DescribeModel:
+        changes = request.model_dump(exclude_unset=True)
+        with self.store.session(write=True) as session:
+            row = self._model_row(session, name, lock=True)
+            for field in ("description", "notes", "archived"):
+                if field in changes:
+                    setattr(row, field, changes[field])
+            if request.labels is not None:
+                self._set_labels(row, request.labels)
+            row.last_updated_time = utcnow()
+            session.flush()
+            model = self._describe_model_by_id(session, row.id)
+        self._emit("model.updated", {"model": name, "fields": sorted(changes)})
+        return model
+
+    def patch_model_metadata(self, name: str, patch: PatchMetadata) -> DescribeModel:
+        """Merge/remove top-level keys in one transaction holding the model's row lock."""
+        with self.store.session(write=True) as session:
+            row = self._model_row(session, name, lock=True)
+            row.metadata_ = _merge(row.metadata_, patch)
+            row.last_updated_time = utcnow()
+            session.flush()
+            model = self._describe_model_by_id(session, row.id)
+        self._emit("model.updated", {"model": name, "fields": ["metadata"]})
+        return model
+
+    def delete_model(self, name: str) -> None:
+        with self.store.session(write=True) as session:
+            row = self._model_row(session, name, lock=True)
+            session.execute(delete(ModelRow).where(ModelRow.id == row.id))
+        self._emit("model.deleted", {"model": name})
+
+    # --- versions ---------------------------------------------------------
+
+    @staticmethod
+    def _describe_checkpoint(row: CheckpointRow) -> DescribeCheckpoint:
+        entries = sorted(row.files, key=lambda f: f.path)
+        return DescribeCheckpoint(
+            uuid=row.uuid,
+            resources={f.path: f.size for f in entries},
+            files=[
+                {"path": f.path, "sha256": f.sha256, "size": f.size}
+                for f in entries
+                if f.sha256 is not None
+            ],
+            framework=row.framework,
+            format=row.format,
+            entrypoint=row.entrypoint,
+            hparams=row.hparams,
+            metrics=row.metrics,
+            metadata=row.metadata_,
+            run=row.run,
+            source=row.source,
+            creation_time=row.creation_time,
+        )
+
+    def _describe_version(self, row: VersionRow, model_name: str) -> DescribeVersion:
+        return DescribeVersion(
+            model_name=model_name,
+            version=row.version,
+            name=row.name,
+            comment=row.comment,
+            metadata=row.metadata_,
+            notes=row.notes,
+            aliases=[a.alias for a in row.aliases],
+            creation_time=row.creation_time,
+            checkpoint=self._describe_checkpoint(row.checkpoint),
+        )
+
+    @staticmethod
+    def _version_row(
+        session: Session, model: ModelRow, ref: VersionRef, lock: bool = False
+    ) -> VersionRow:
+        stmt = select(VersionRow).where(VersionRow.model_id == model.id)
+        if ref.alias is not None:
+            stmt = stmt.join(AliasRow, AliasRow.version_id == VersionRow.id).where(
+                AliasRow.model_id == model.id, AliasRow.alias == ref.alias
+            )
+        elif ref.number is not None:
+            stmt = stmt.where(VersionRow.version == ref.number)
+        else:
+            stmt = stmt.order_by(VersionRow.version.desc()).limit(1)
+        if lock:
+            stmt = stmt.with_for_update(of=VersionRow)
+        row = session.scalars(stmt).one_or_none()
+        if row is None:
+            if ref.alias is not None:
+                raise NotFoundError(f"model {model.name!r} has no alias {ref.alias!r}")
+            if ref.number is not None:
+                raise NotFoundError(f"model {model.name!r} has no version {ref.number}")
+            raise NotFoundError(f"model {model.name!r} has no versions")
+        return row
+
+    def _checkpoint_row(self, session: Session, checkpoint_uuid: str) -> CheckpointRow:
+        row = session.scalars(
+            select(CheckpointRow).where(CheckpointRow.uuid == checkpoint_uuid)
+        ).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no checkpoint with uuid {checkpoint_uuid!r}")
+        return row
+
+    @staticmethod
+    def _assign_alias(session: Session, model_id: int, alias: str, version_id: int) -> None:
+        session.execute(
+            delete(AliasRow).where(AliasRow.model_id == model_id, AliasRow.alias == alias)
+        )
+        session.add(AliasRow(model_id=model_id, alias=alias, version_id=version_id))
+
+    def register_version(self, model_name: str, request: RegisterVersion) -> DescribeVersion:
+        """Give a checkpoint the model's next version number, in one transaction."""
+        with self.store.session(write=True) as session:
+            allocated = session.execute(
+                update(ModelRow)
+                .where(ModelRow.name == model_name)
+                .values(last_version=ModelRow.last_version + 1, last_updated_time=utcnow())
+                .returning(ModelRow.id, ModelRow.last_version, ModelRow.archived)
+            ).one_or_none()
+            if allocated is None:
+                raise NotFoundError(f"no model named {model_name!r}")
+            model_id, number, archived = allocated
+            if archived:
+                raise ConflictError(
+                    f"model {model_name!r} is archived; unarchive it to register versions"
+                )
+            checkpoint = self._checkpoint_row(session, request.checkpoint_uuid)
+            row = VersionRow(
+                model_id=model_id,
+                version=number,
+                checkpoint_id=checkpoint.id,
+                name=request.name,
+                comment=request.comment,
+                metadata_=request.metadata,
+                notes="",
+                creation_time=utcnow(),
+            )
+            session.add(row)
+            session.flush()
+            for alias in dict.fromkeys(request.aliases):
+                self._assign_alias(session, model_id, alias, row.id)
+            session.flush()
+            session.refresh(row, ["aliases"])
+            version = self._describe_version(row, model_name)
+        self._emit(
+            "version.registered",
+            {"model": model_name, "version": number, "checkpoint": request.checkpoint_uuid},
+        )
+        return version
+
+    def get_version(
+        self, model_name: str, ref: VersionRef | int | str | None = None
+    ) -> DescribeVersion:
+        version_ref = _as_ref(ref)
+        with self.store.session() as session:
+            model = self._model_row(session, model_name)
+            return self._describe_version(
+                self._version_row(session, model, version_ref), model_name
+            )
+
+    def list_versions(
+        self, model_name: str, offset: int = 0, limit: int | None = None
+    ) -> ListVersionsResponse:
+        """Versions newest first."""
+        if offset < 0 or (limit is not None and limit < 1):
+            raise ValidationError("offset must be >= 0 and limit >= 1")
+        with self.store.session() as session:
+            model = self._model_row(session, model_name)
+            condition = VersionRow.model_id == model.id
+            total = session.scalar(select(func.count(VersionRow.id)).where(condition)) or 0
+            rows = session.scalars(
+                select(VersionRow)
+                .where(condition)
+                .order_by(VersionRow.version.desc())
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            versions = [self._describe_version(r, model_name) for r in rows]
+        return ListVersionsResponse(versions=versions, total=total)
+
+    def _edit_version(
+        self,
+        model_name: str,
+        ref: VersionRef | int | str | None,
+        edit: Callable[[VersionRow], None],
+        event: str,
+        fields: list[str],
+    ) -> DescribeVersion:
+        version_ref = _as_ref(ref)
+        with self.store.session(write=True) as session:
+            model = self._model_row(session, model_name, lock=True)
+            row = self._version_row(session, model, version_ref, lock=True)
+            edit(row)
+            self._touch(session, model.id)
+            session.flush()
+            version = self._describe_version(row, model_name)
+        self._emit(event, {"model": model_name, "version": version.version, "fields": fields})
+        return version
+
+    def update_version(
+        self, model_name: str, ref: VersionRef | int | str | None, request: UpdateVersion
+    ) -> DescribeVersion:
+        changes = request.model_dump(exclude_unset=True)
+
+        def apply(row: VersionRow) -> None:
+            for field, value in changes.items():
+                setattr(row, field, value if field != "notes" or value is not None else "")
+
+        return self._edit_version(model_name, ref, apply, "version.updated", sorted(changes))
+
+    def patch_version_metadata(
+        self, model_name: str, ref: VersionRef | int | str | None, patch: PatchMetadata
+    ) -> DescribeVersion:
+        def apply(row: VersionRow) -> None:
+            row.metadata_ = _merge(row.metadata_, patch)
+
+        return self._edit_version(model_name, ref, apply, "version.updated", ["metadata"])
+
+    def delete_version(self, model_name: str, ref: VersionRef | int | str | None) -> None:
+        version_ref = _as_ref(ref)
+        with self.store.session(write=True) as session:
+            model = self._model_row(session, model_name, lock=True)
+            row = self._version_row(session, model, version_ref, lock=True)
+            number = row.version
+            session.execute(delete(VersionRow).where(VersionRow.id == row.id))
+            self._touch(session, model.id)
+        self._emit("version.deleted", {"model": model_name, "version": number})
+
+    def set_alias(self, model_name: str, alias: str, request: SetAlias) -> DescribeVersion:
+        """Point ``alias`` at a version, moving it from whichever version held it."""
+        try:
+            check_alias(alias)
+        except ValueError as exc:
+            raise ValidationError(f"alias: {exc}") from None
+        with self.store.session(write=True) as session:
+            model = self._model_row(session, model_name, lock=True)
+            row = self._version_row(session, model, VersionRef(number=request.version))
+            self._assign_alias(session, model.id, alias, row.id)
+            self._touch(session, model.id)
+            session.flush()
+            session.refresh(row, ["aliases"])
+            version = self._describe_version(row, model_name)
+        self._emit("alias.set", {"model": model_name, "alias": alias, "version": request.version})
+        return version
+
+    def remove_alias(self, model_name: str, alias: str) -> None:
+        with self.store.session(write=True) as session:
+            model = self._model_row(session, model_name, lock=True)
+            removed = session.execute(
+                delete(AliasRow).where(AliasRow.model_id == model.id, AliasRow.alias == alias)
+            )
+            if not removed.rowcount:
+                raise NotFoundError(f"model {model_name!r} has no alias {alias!r}")
+            self._touch(session, model.id)
+        self._emit("alias.removed", {"model": model_name, "alias": alias})
+
+    # --- checkpoints and blobs ----------------------------------------------
+
+    def put_blob(
+        self,
+        stream: BinaryIO | Iterable[bytes],
+        sha256: str | None = None,
+        size: int | None = None,
+    ) -> BlobInfo:
+        """Store file content; it stays unreferenced until a checkpoint names it."""
+        return self.blobs.put(stream, sha256, size)
+
+    def has_blob(self, sha256: str, size: int | None = None) -> bool:
+        stored = self.blobs.size(sha256)
+        return stored is not None and (size is None or stored == size)
+
+    def read_blob(self, sha256: str) -> tuple[int, Iterator[bytes]]:
+        """The size and verified byte stream of a blob that a checkpoint references."""
+        with self.store.session() as session:
+            size = session.scalar(select(BlobRow.size).where(BlobRow.sha256 == sha256))
+        if size is None:
+            raise NotFoundError(f"no blob {sha256} in this registry")
+        return size, self.blobs.read(sha256, size)
+
+    def create_checkpoint(self, request: CreateCheckpoint) -> DescribeCheckpoint:
+        """Record a checkpoint whose blobs are stored: files first, then one transaction."""
+        paths = [f.path for f in request.files] + list(request.directories)
+        if len(set(paths)) != len(paths):
+            raise ValidationError("checkpoint paths must be unique")
+        shas = {f.sha256: f.size for f in request.files}
+        with self.store.session(write=True) as session:
+            known = set(
+                session.scalars(select(BlobRow.sha256).where(BlobRow.sha256.in_(list(shas))))
+            )
+            for sha, size in shas.items():
+                if sha not in known:
+                    if not self.has_blob(sha, size):
+                        raise ValidationError(
+                            f"blob {sha} ({size} bytes) has not been uploaded; upload it first"
+                        )
+                    session.add(BlobRow(sha256=sha, size=size, creation_time=utcnow()))
+            row = CheckpointRow(
+                uuid=str(uuid_lib.uuid4()),
+                run=request.run,
+                framework=request.framework,
+                format=request.format,
+                entrypoint=request.entrypoint,
+                hparams=request.hparams,
+                metrics=request.metrics,
+                metadata_=request.metadata,
+                source=request.source,
+                creation_time=utcnow(),
+            )
+            row.files = [
+                CheckpointFileRow(path=f.path, sha256=f.sha256, size=f.size) for f in request.files
+            ] + [
+                CheckpointFileRow(path=d if d.endswith("/") else f"{d}/", sha256=None, size=0)
+                for d in request.directories
+            ]
+            session.add(row)
+            session.flush()
+            checkpoint = self._describe_checkpoint(row)
+        self._emit("checkpoint.created", {"checkpoint": checkpoint.uuid})
+        return checkpoint
+
+    def get_checkpoint(self, checkpoint_uuid: str) -> DescribeCheckpoint:
+        with self.store.session() as session:
+            return self._describe_checkpoint(self._checkpoint_row(session, checkpoint_uuid))
+
+    def list_checkpoints(
+        self, run: str | None = None, limit: int | None = None
+    ) -> ListCheckpointsResponse:
+        """Newest first; a run's checkpoints in the order they were saved."""
+        if limit is not None and limit < 1:
+            raise ValidationError("limit must be >= 1")
+        stmt = select(CheckpointRow)
+        if run is not None:
+            stmt = stmt.where(CheckpointRow.run == run).order_by(CheckpointRow.id.asc())
+        else:
+            stmt = stmt.order_by(CheckpointRow.id.desc())
+        with self.store.session() as session:
+            rows = session.scalars(stmt.limit(limit)).all()
+            return ListCheckpointsResponse(checkpoints=[self._describe_checkpoint(r) for r in rows])
+
+    def delete_checkpoint(self, checkpoint_uuid: str) -> None:
+        """Delete an unregistered checkpoint; its blobs are reclaimed by :meth:`gc`."""
+        with self.store.session(write=True) as session:
+            row = self._checkpoint_row(session, checkpoint_uuid)
+            users = session.execute(
+                select(ModelRow.name, VersionRow.version)
+                .join(VersionRow, VersionRow.model_id == ModelRow.id)
+                .where(VersionRow.checkpoint_id == row.id)
+                .order_by(ModelRow.name, VersionRow.version)
+            ).all()
+            if users:
+                refs = ", ".join(f"{name}:{number}" for name, number in users)
+                raise ConflictError(
+                    f"checkpoint {checkpoint_uuid} is registered as {refs}; "
+                    "delete those versions first"
+                )
+            session.execute(delete(CheckpointRow).where(CheckpointRow.id == row.id))
+        self._emit("checkpoint.deleted", {"checkpoint": checkpoint_uuid})
+
+    def gc(self, grace: timedelta = timedelta(hours=1)) -> list[str]:
+        """Delete blobs no checkpoint references.
+
+        Blobs younger than ``grace`` are kept even when unreferenced: they may
+        belong to a registration whose files are uploaded but not yet committed.
+        """
+        cutoff = time.time() - grace.total_seconds()
+        with self.store.session(write=True) as session:
+            orphan_rows = session.scalars(
+                select(BlobRow.sha256).where(
+                    ~exists().where(CheckpointFileRow.sha256 == BlobRow.sha256)
+                )
+            ).all()
+            session.execute(delete(BlobRow).where(BlobRow.sha256.in_(orphan_rows)))
+            referenced = set(
+                session.scalars(
+                    select(CheckpointFileRow.sha256)
+                    .where(CheckpointFileRow.sha256.is_not(None))
+                    .distinct()
+                )
+            )
+            removed = []
+            for sha in self.blobs.all_blobs():
+                if sha not in referenced and self.blobs.modified(sha) < cutoff:
+                    self.blobs.delete(sha)
+                    removed.append(sha)
+        return removed
+
+
+def validate_model_name(name: str) -> str:
+    """Check a model name from a URL or a command line against SPEC §1."""
+    return parse(CheckName, {"name": name}).name
+
+
+__all__ = ["AliasName", "RegistryService", "validate_model_name"]

@@ -1,0 +1,170 @@
+"""The relational schema as SQLAlchemy 2 ORM classes.
+
+Rows never leave the store: the service turns them into the response schemas
+inside the session. Changes to these classes ship as an Alembic migration in
+``store/migrations/versions`` (which does not import this module).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+JsonValue = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ModelRow(Base):
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonValue, default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    creation_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_updated_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_version: Mapped[int] = mapped_column(Integer, default=0)
+
+    labels: Mapped[list[LabelRow]] = relationship(
+        order_by="LabelRow.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        Index("ix_models_creation_time", "creation_time"),
+        Index("ix_models_last_updated_time", "last_updated_time"),
+        Index("ix_models_description", "description"),
+    )
+
+
+class LabelRow(Base):
+    __tablename__ = "model_labels"
+
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(128), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_model_labels_label", "label"),)
+
+
+class BlobRow(Base):
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    creation_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CheckpointRow(Base):
+    __tablename__ = "checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    run: Mapped[str | None] = mapped_column(String(512), index=True)
+    framework: Mapped[str | None] = mapped_column(String(256))
+    format: Mapped[str | None] = mapped_column(String(64))
+    entrypoint: Mapped[str | None] = mapped_column(String(512))
+    hparams: Mapped[dict[str, Any]] = mapped_column(JsonValue, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JsonValue, default=dict)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonValue, default=dict)
+    source: Mapped[dict[str, Any]] = mapped_column(JsonValue, default=dict)
+    creation_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    files: Mapped[list[CheckpointFileRow]] = relationship(
+        order_by="CheckpointFileRow.path",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+    )
+
+
+class CheckpointFileRow(Base):
+    """One entry of a checkpoint's ``resources``; directories have no blob."""
+
+    __tablename__ = "checkpoint_files"
+
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class VersionRow(Base):
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoints.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(256))
+    comment: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonValue, default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    creation_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    checkpoint: Mapped[CheckpointRow] = relationship(lazy="joined")
+    aliases: Mapped[list[AliasRow]] = relationship(
+        order_by="AliasRow.alias", lazy="selectin", viewonly=True
+    )
+
+    __table_args__ = (UniqueConstraint("model_id", "version", name="uq_model_versions_number"),)
+
+
+class AliasRow(Base):
+    __tablename__ = "aliases"
+
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
+    )
+    alias: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), index=True
+    )

@@ -7,10 +7,16 @@ reads, so two processes can never both read a model's version counter and
 deadlock on upgrading their locks (SQLAlchemy's documented pysqlite recipe).
 PostgreSQL write transactions rely on row locks taken by ``UPDATE … RETURNING``
 and ``SELECT … FOR UPDATE`` in the service.
+
+SQLite's own busy handler polls with sleeps of up to 100 ms, which makes many
+waiting writers slow. SQLite writers therefore queue first on a thread lock and
+an ``flock`` beside the database file: the kernel wakes the next writer the
+moment the previous one commits, and SQLite's lock is then always free.
 """
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +85,26 @@ def engine_for(url: str) -> Engine:
         return engine
 
 
+class _WriterQueue:
+    """One writer at a time per SQLite file, across threads and processes."""
+
+    def __init__(self, database: str) -> None:
+        self._path = Path(database).expanduser().with_suffix(".write.lock")
+        self._thread_lock = threading.Lock()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._thread_lock, open(self._path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_queues: dict[str, _WriterQueue] = {}
+
+
 class Store:
     """Hands out managed sessions that commit on success and roll back on error."""
 
@@ -88,9 +114,18 @@ class Store:
         self._write = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
         )
+        database = self.engine.url.database
+        self._queue: _WriterQueue | None = None
+        if self.dialect == "sqlite" and database and database != ":memory:":
+            with _engines_lock:
+                self._queue = _queues.setdefault(database, _WriterQueue(database))
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
+        if write and self._queue is not None:
+            with self._queue.hold(), self._write.begin() as session:
+                yield session
+            return
         maker = self._write if write else self._read
         with maker.begin() as session:
             yield session

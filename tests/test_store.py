@@ -1,0 +1,121 @@
+"""Schema migrations, SQLite settings, garbage collection, and the import direction."""
+
+from __future__ import annotations
+
+import ast
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from conftest import Backend
+from sqlalchemy import inspect, text
+
+from jupyter_registry import Registry
+from jupyter_registry.service import RegistryService
+from jupyter_registry.store.migrate import current_revision, downgrade, head_revision, upgrade
+
+PACKAGE = Path(__file__).parents[1] / "jupyter_registry"
+
+
+def test_new_database_is_at_head(backend: Backend) -> None:
+    registry = backend.registry()
+    engine = registry.client.service.store.engine
+    assert current_revision(engine) == head_revision()
+    assert registry.migrate() == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert {
+        "models",
+        "model_versions",
+        "aliases",
+        "model_labels",
+        "checkpoints",
+        "checkpoint_files",
+        "blobs",
+    } <= tables
+
+
+def test_downgrade_then_reopen_upgrades(backend: Backend) -> None:
+    """Migrations have real downgrades, and opening an old database upgrades it."""
+    registry = backend.registry()
+    engine = registry.client.service.store.engine
+    downgrade(engine, "base")
+    assert current_revision(engine) is None
+    assert "models" not in inspect(engine).get_table_names()
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    assert registry.create_model("after-upgrade").name == "after-upgrade"
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    registry = Registry(database=f"sqlite:///{tmp_path / 'r.db'}", artifacts=str(tmp_path / "a"))
+    engine = registry.client.service.store.engine
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 30_000
+
+
+def test_default_home_is_shared(registry_home: Path) -> None:
+    """Two Registry() objects with no arguments see the same registry under the home."""
+    Registry().create_model("shared")
+    assert [m.name for m in Registry().get_models()] == ["shared"]
+    assert (registry_home / "registry.db").exists()
+    assert (registry_home / "artifacts" / "blobs").is_dir()
+
+
+def test_gc_removes_only_unreferenced_old_blobs(backend: Backend, model_folder: Path) -> None:
+    registry = backend.registry()
+    service: RegistryService = registry.client.service
+    kept = registry.create_checkpoint(model_folder)
+    registry.create_model("m").register_version(kept)
+    orphan = service.put_blob(iter([b"uploaded but never committed"]))
+    dropped = registry.create_checkpoint(Path(model_folder, "code", "model_def.py"))
+    (model_folder / "code" / "model_def.py").write_text("changed")
+    removed_checkpoint = registry.create_checkpoint(Path(model_folder, "code", "model_def.py"))
+    removed_checkpoint.delete()
+    assert service.gc() == []  # everything is younger than the grace period
+    old = time.time() - 7200
+    for sha in service.blobs.all_blobs():
+        os.utime(service.blobs.path(sha), (old, old))
+    removed = service.gc(grace=timedelta(hours=1))
+    assert sorted(removed) == sorted([orphan.sha256, removed_checkpoint.info.files[0].sha256])
+    assert kept.download(Path("k")).joinpath("weights.bin").exists()
+    assert dropped.download(Path("d")).joinpath("model_def.py").exists()
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module is not None:
+            names.add("." * node.level + node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_import_direction() -> None:
+    """store never imports upward; service never imports adapters; client.http never the server."""
+    upward = ("service", "sdk", "server", "client", "cli", "magics", "widgets")
+    for path in (PACKAGE / "store").rglob("*.py"):
+        for name in _imports(path):
+            assert not any(part in name.split(".") for part in upward), (path, name)
+    for path in (PACKAGE / "artifacts").rglob("*.py"):
+        assert not any(
+            part in name.split(".")
+            for name in _imports(path)
+            for part in ("service", "sdk", "store")
+        ), path
+    service_imports = _imports(PACKAGE / "service.py")
+    assert not any(
+        part in name.split(".")
+        for name in service_imports
+        for part in ("sdk", "server", "client", "cli", "magics", "widgets")
+    )
+    http = PACKAGE / "client" / "http.py"
+    if http.exists():
+        assert not any(
+            part in name.split(".")
+            for name in _imports(http)
+            for part in ("server", "store", "service")
+        )

@@ -319,7 +319,13 @@ class Model:
             },
         )
         info = self._client.register_version(self.name, request)
-        self._info = self._client.get_model(self.name)
+        self._info = self._info.model_copy(
+            update={
+                "num_versions": self._info.num_versions + 1,
+                "latest_version": info.version,
+                "last_updated_time": info.creation_time,
+            }
+        )
         return ModelVersion(self._client, info)
 
     def get_version(self, version: int | str | None = None) -> ModelVersion:

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m benchmarks <name>``; figures are quoted in the README."""

@@ -69,6 +69,10 @@ from .store.orm import (
 
 Listener = Callable[[str, dict[str, Any]], None]
 
+#: Called after every committed change of every service in this process (the
+#: widgets use it to refresh after ``%register_version`` in the same kernel).
+process_listeners: list[Listener] = []
+
 _SORT_COLUMNS = {
     ModelSortBy.NAME: ModelRow.name,
     ModelSortBy.DESCRIPTION: ModelRow.description,
@@ -111,7 +115,7 @@ class RegistryService:
         return cls(Store(config.database), BlobStore(config.artifacts, config.storage_options))
 
     def _emit(self, event: str, payload: dict[str, Any]) -> None:
-        for listener in self.listeners:
+        for listener in (*self.listeners, *process_listeners):
             listener(event, payload)
 
     # --- models -----------------------------------------------------------

@@ -1,0 +1,656 @@
+"""The notebook views: ModelList, VersionTable and ModelCard (standard ipywidgets).
+
+Each view asks the registry for one page (``list_models``/``list_versions``
+with ``offset``/``limit``, which also return the total), keeps it as a pandas
+DataFrame in ``.frame``, and sends the browser that page only, as one escaped
+HTML table. Selection and row actions are ordinary widgets next to the table,
+and every action is also a method, so code and tests drive the views the same
+way a click does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from functools import wraps
+from html import escape
+from pathlib import Path
+from typing import Any, TypeVar
+
+import ipywidgets as w
+import pandas as pd
+
+from .. import display, frames
+from ..errors import RegistryError, ValidationError
+from ..schemas import (
+    DescribeModel,
+    DescribeVersion,
+    ListModelsQuery,
+    ModelSortBy,
+    OrderBy,
+    SetAlias,
+    parse,
+)
+from ..sdk import Model, ModelVersion, Registry
+from .html import page_summary, page_table
+from .live import Debouncer, live
+
+DEBOUNCE_SECONDS = 0.3
+PAGE_SIZES = (10, 20, 50, 100)
+
+MODEL_COLUMNS = [c for c in frames.MODEL_COLUMNS if c != "archived"]
+MODEL_HEADERS = {
+    "latest_version": "latest",
+    "creation_time": "created",
+    "last_updated_time": "updated",
+}
+VERSION_HEADERS = {"creation_time": "created"}
+SORT_LABELS = {
+    ModelSortBy.NAME: "name",
+    ModelSortBy.DESCRIPTION: "description",
+    ModelSortBy.CREATION_TIME: "created",
+    ModelSortBy.LAST_UPDATED_TIME: "updated",
+}
+ARCHIVED_CHOICES = (("all models", None), ("active only", False), ("archived only", True))
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reports_errors(method: F) -> F:
+    """Button callbacks: show a registry or file error in the view's status line."""
+
+    @wraps(method)
+    def wrapper(self: _View, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (RegistryError, OSError) as exc:
+            self.show_status(str(exc), error=True)
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _button(description: str, icon: str = "", tooltip: str = "", **layout: str) -> w.Button:
+    return w.Button(
+        description=description,
+        icon=icon,
+        tooltip=tooltip or description,
+        layout=w.Layout(width="auto", **layout),
+    )
+
+
+def _search_box(field: str, value: str | None, width: str) -> w.Text:
+    """A text box that reports every keystroke (the view debounces them)."""
+    return w.Text(
+        value=value or "",
+        placeholder=f"{field.lower()} contains…",
+        description=field,
+        continuous_update=True,
+        layout=w.Layout(width=width),
+    )
+
+
+def _registry_for(model: Model | str, registry: Registry | None) -> tuple[Registry, str]:
+    if isinstance(model, Model):
+        # the Model's own client, so a view of a remote model stays remote
+        return registry or Registry(client=model._client), model.name
+    return registry or Registry(), model
+
+
+class _View(w.VBox):
+    """A VBox with a status line, a current ``.frame`` and live refresh."""
+
+    frame: pd.DataFrame
+
+    def __init__(self, children: list[w.Widget], watch: bool, **kwargs: Any) -> None:
+        self.status = w.HTML(layout=w.Layout(min_height="1.5em"))
+        super().__init__(children=[*children, self.status], **kwargs)
+        self._watching = watch
+        if watch:
+            live.watch(self)
+
+    def show_status(self, message: str, error: bool = False) -> None:
+        color = "var(--jp-error-color1,#c62828)" if error else "var(--jp-ui-font-color2,#555)"
+        self.status.value = f'<span style="color:{color}">{escape(message)}</span>'
+        self.last_error = message if error else None
+
+    last_error: str | None = None
+
+    def refresh(self) -> None:
+        try:
+            self._load()
+        except RegistryError as exc:
+            self.show_status(str(exc), error=True)
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        live.unwatch(self)
+        super().close()
+
+
+class _Pager(w.HBox):
+    """First/previous/next/last buttons, a position label and a page-size menu."""
+
+    def __init__(self, page_size: int, on_move: Callable[[str], None]) -> None:
+        self.first = _button("", "angle-double-left", "first page")
+        self.previous = _button("", "angle-left", "previous page")
+        self.next = _button("", "angle-right", "next page")
+        self.last = _button("", "angle-double-right", "last page")
+        sizes = sorted({*PAGE_SIZES, page_size})
+        self.size = w.Dropdown(
+            options=[(f"{n} / page", n) for n in sizes],
+            value=page_size,
+            layout=w.Layout(width="8em"),
+        )
+        self.label = w.HTML(layout=w.Layout(margin="0 1em"))
+        for name in ("first", "previous", "next", "last"):
+            getattr(self, name).on_click(lambda _b, name=name: on_move(name))
+        super().__init__(
+            [self.first, self.previous, self.label, self.next, self.last, self.size],
+            layout=w.Layout(align_items="center"),
+        )
+        self.add_class("jr-pager")
+
+    def update(self, offset: int, shown: int, total: int, noun: str) -> None:
+        size = self.size.value
+        self.label.value = escape(page_summary(offset, shown, total, size, noun))
+        self.first.disabled = self.previous.disabled = offset <= 0
+        self.next.disabled = self.last.disabled = offset + size >= total
+
+
+def _new_offset(move: str, offset: int, size: int, total: int) -> int:
+    last = max(0, (total - 1) // size * size)
+    return {
+        "first": 0,
+        "previous": max(0, offset - size),
+        "next": min(last, offset + size),
+        "last": last,
+    }[move]
+
+
+class ModelList(_View):
+    """The registry's models, one page at a time, sortable and filterable.
+
+    ``ModelList(registry=None, page_size=20, **filters)`` takes the filters of
+    :meth:`Registry.get_models` (``sort_by``, ``order_by``, ``name``,
+    ``description``, ``labels``, ``archived``). Choosing a model in the *Model*
+    menu (or :meth:`select`) opens its :class:`VersionTable` and
+    :class:`ModelCard` below the list.
+    """
+
+    def __init__(
+        self, registry: Registry | None = None, *, page_size: int = 20, **filters: Any
+    ) -> None:
+        known = {"sort_by", "order_by", "name", "description", "labels", "archived"}
+        unknown = set(filters) - known
+        if unknown:
+            raise ValidationError(f"unknown filter(s): {', '.join(sorted(unknown))}")
+        labels = filters.get("labels") or []
+        query = parse(
+            ListModelsQuery,
+            {**filters, "labels": [labels] if isinstance(labels, str) else list(labels)},
+        )
+        self.registry = registry or Registry()
+        self.offset = 0
+        self.total = 0
+        self.models: list[DescribeModel] = []
+        self.frame = frames.models_frame([])
+        self.selected: str | None = None
+        self.versions: VersionTable | None = None
+        self.card: ModelCard | None = None
+        self._quiet = True
+
+        self.name_filter = _search_box("Name", query.name, "16em")
+        self.description_filter = _search_box("Description", query.description, "20em")
+        self.labels_filter = w.TagsInput(value=list(query.labels), allow_duplicates=False)
+        self.sort_by = w.Dropdown(
+            options=[(label, s.value) for s, label in SORT_LABELS.items()],
+            value=query.sort_by.value,
+            description="Sort by",
+            layout=w.Layout(width="14em"),
+        )
+        self.order_by = w.ToggleButtons(
+            options=[("asc", OrderBy.ASC.value), ("desc", OrderBy.DESC.value)],
+            value=query.order_by.value,
+            style=w.ToggleButtonsStyle(button_width="4em"),
+        )
+        self.archived = w.Dropdown(
+            options=ARCHIVED_CHOICES, value=query.archived, layout=w.Layout(width="10em")
+        )
+        self.refresh_button = _button("Refresh", "refresh", "query the registry again")
+        self.table = w.HTML()
+        self.table.add_class("jr-model-table")
+        self.pager = _Pager(page_size, self.move)
+        self.model_select = w.Dropdown(
+            options=[("—", None)], description="Model", layout=w.Layout(width="24em")
+        )
+        self.details = w.VBox()
+
+        self._search = Debouncer(DEBOUNCE_SECONDS, self._filters_changed)
+        self.name_filter.observe(self._search, "value")
+        self.description_filter.observe(self._search, "value")
+        self.labels_filter.observe(lambda _c: self._filters_changed(), "value")
+        for control in (self.sort_by, self.order_by, self.archived, self.pager.size):
+            control.observe(lambda _c: self._filters_changed(), "value")
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.model_select.observe(self._on_select, "value")
+
+        filters_row = w.HBox(
+            [
+                self.name_filter,
+                self.description_filter,
+                w.Label("Labels", layout=w.Layout(margin="0 0 0 1em")),
+                self.labels_filter,
+            ],
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        sort_row = w.HBox(
+            [self.sort_by, self.order_by, self.archived, self.refresh_button],
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        super().__init__(
+            [filters_row, sort_row, self.table, self.pager, self.model_select, self.details],
+            watch=True,
+        )
+        self.add_class("jr-model-list")
+        self._quiet = False
+        self.refresh()
+
+    # --- querying ---------------------------------------------------------
+
+    @property
+    def query(self) -> ListModelsQuery:
+        """The query behind the visible page."""
+        return parse(
+            ListModelsQuery,
+            {
+                "sort_by": self.sort_by.value,
+                "order_by": self.order_by.value,
+                "name": self.name_filter.value.strip() or None,
+                "description": self.description_filter.value.strip() or None,
+                "labels": list(self.labels_filter.value),
+                "archived": self.archived.value,
+                "offset": self.offset,
+                "limit": self.pager.size.value,
+            },
+        )
+
+    def _load(self) -> None:
+        query = self.query
+        page = self.registry.client.list_models(query)
+        if not page.models and page.total and self.offset:
+            # the list shrank under us: show its last page instead of nothing
+            self.offset = _new_offset("last", 0, query.limit, page.total)
+            page = self.registry.client.list_models(
+                query.model_copy(update={"offset": self.offset})
+            )
+        self.models = list(page.models)
+        self.total = page.total
+        self.frame = frames.models_frame(self.models)
+        self._render()
+        if self.selected is not None:
+            for child in (self.versions, self.card):
+                if child is not None:
+                    child.refresh()
+        self.show_status("")
+
+    def _render(self) -> None:
+        names = [m.name for m in self.models]
+        position = names.index(self.selected) if self.selected in names else None
+        self.table.value = page_table(
+            self.frame,
+            MODEL_COLUMNS,
+            MODEL_HEADERS,
+            selected=position,
+            sorted_column=self.sort_by.value,
+            descending=self.order_by.value == OrderBy.DESC.value,
+            empty="no models match",
+        )
+        self.pager.update(self.offset, len(self.models), self.total, "models")
+        self._quiet = True
+        try:
+            self.model_select.options = [("—", None), *((n, n) for n in names)]
+            self.model_select.value = self.selected if position is not None else None
+        finally:
+            self._quiet = False
+
+    def _filters_changed(self) -> None:
+        if self._quiet:
+            return
+        self.offset = 0
+        self.refresh()
+
+    # --- paging -----------------------------------------------------------
+
+    def move(self, where: str) -> None:
+        """Go to the ``"first"``, ``"previous"``, ``"next"`` or ``"last"`` page."""
+        self.offset = _new_offset(where, self.offset, self.pager.size.value, self.total)
+        self.refresh()
+
+    def next_page(self) -> None:
+        self.move("next")
+
+    def previous_page(self) -> None:
+        self.move("previous")
+
+    @property
+    def page(self) -> int:
+        """The visible page, counted from 0."""
+        return self.offset // self.pager.size.value
+
+    # --- selection --------------------------------------------------------
+
+    def _on_select(self, change: dict[str, Any]) -> None:
+        if not self._quiet and change["new"] is not None:
+            self.select(change["new"])
+
+    @_reports_errors
+    def select(self, name: str | None) -> VersionTable | None:
+        """Show ``name``'s versions and card below the list (``None`` hides them)."""
+        self.selected = name
+        if name is None:
+            self.details.children = []
+            self._render()
+            return None
+        model = self.registry.get_model(name)
+        if self.versions is None or self.card is None:
+            self.versions = VersionTable(model, self.registry, watch=False)
+            self.card = ModelCard(model, self.registry, watch=False)
+            self.versions.on_change(self._child_changed)
+            tabs = w.Tab([self.versions, self.card])
+            tabs.set_title(0, "Versions")
+            tabs.set_title(1, "Model card")
+            self.details.children = [tabs]
+        else:
+            self.versions.show_model(name)
+            self.card.show_model(name)
+        self._render()
+        return self.versions
+
+    def _child_changed(self) -> None:
+        self._load()
+
+    def close(self) -> None:
+        # also runs from __del__, possibly on an instance whose __init__ failed
+        search = self.__dict__.get("_search")
+        if search is not None:
+            search.cancel()
+        for child in (self.__dict__.get("versions"), self.__dict__.get("card")):
+            if child is not None:
+                child.close()
+        super().close()
+
+
+class VersionTable(_View):
+    """A model's versions newest first, with checkpoint metrics as columns.
+
+    Row actions work on the version chosen in the *Version* menu: set or move
+    an alias, remove one, show (and copy) its load snippet, download its files.
+    """
+
+    def __init__(
+        self,
+        model: Model | str,
+        registry: Registry | None = None,
+        *,
+        page_size: int = 20,
+        watch: bool = True,
+    ) -> None:
+        self.registry, self.model_name = _registry_for(model, registry)
+        self.offset = 0
+        self.total = 0
+        self.versions: list[DescribeVersion] = []
+        self.frame = frames.versions_frame([])
+        self.selected: int | None = None
+        self.snippet = ""
+        self._listeners: list[Callable[[], None]] = []
+        self._quiet = True
+
+        self.title = w.HTML()
+        self.refresh_button = _button("Refresh", "refresh", "query the registry again")
+        self.table = w.HTML()
+        self.table.add_class("jr-version-table")
+        self.pager = _Pager(page_size, self.move)
+        self.version_select = w.Dropdown(
+            options=[("—", None)], description="Version", layout=w.Layout(width="20em")
+        )
+        self.alias_text = w.Text(
+            placeholder="alias, e.g. production", layout=w.Layout(width="14em")
+        )
+        self.set_alias_button = _button("Set alias", "tag", "point this alias at the version")
+        self.remove_alias_button = _button("Remove alias", "times", "remove this alias")
+        self.snippet_button = _button("Load snippet", "copy", "show and copy the load code")
+        self.snippet_text = w.Textarea(
+            layout=w.Layout(width="100%", height="4em", display="none"), disabled=False
+        )
+        self.folder_text = w.Text(
+            placeholder="folder (default ./checkpoints/<uuid>)", layout=w.Layout(width="20em")
+        )
+        self.download_button = _button("Download", "download", "copy the version's files")
+        self._clipboard = w.Output(layout=w.Layout(display="none"))
+
+        self.pager.size.observe(lambda _c: self._size_changed(), "value")
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        self.version_select.observe(self._on_select, "value")
+        self.set_alias_button.on_click(lambda _b: self.set_alias(self.alias_text.value))
+        self.remove_alias_button.on_click(lambda _b: self.remove_alias(self.alias_text.value))
+        self.snippet_button.on_click(lambda _b: self.copy_snippet())
+        self.download_button.on_click(lambda _b: self.download(self.folder_text.value or None))
+
+        actions = w.HBox(
+            [
+                self.version_select,
+                self.alias_text,
+                self.set_alias_button,
+                self.remove_alias_button,
+                self.snippet_button,
+                self.folder_text,
+                self.download_button,
+            ],
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
+        )
+        super().__init__(
+            [
+                w.HBox([self.title, self.refresh_button], layout=w.Layout(align_items="center")),
+                self.table,
+                self.pager,
+                actions,
+                self.snippet_text,
+                self._clipboard,
+            ],
+            watch=watch,
+        )
+        self.add_class("jr-version-table-view")
+        self._quiet = False
+        self.refresh()
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after an action here changed the registry."""
+        self._listeners.append(callback)
+
+    def show_model(self, name: str) -> None:
+        """Reuse this view for another model of the same registry."""
+        self.model_name, self.offset, self.selected = name, 0, None
+        self.snippet_text.layout.display = "none"
+        self.refresh()
+
+    def _load(self) -> None:
+        size = self.pager.size.value
+        page = self.registry.client.list_versions(self.model_name, self.offset, size)
+        if not page.versions and page.total and self.offset:
+            self.offset = _new_offset("last", 0, size, page.total)
+            page = self.registry.client.list_versions(self.model_name, self.offset, size)
+        self.versions = list(page.versions)
+        self.total = page.total
+        self.frame = frames.versions_frame(self.versions)
+        if self.selected is None and self.versions:
+            self.selected = self.versions[0].version
+        self._render()
+        self.show_status("")
+
+    def _render(self) -> None:
+        numbers = [v.version for v in self.versions]
+        position = numbers.index(self.selected) if self.selected in numbers else None
+        columns = [c for c in self.frame.columns if c not in ("checkpoint", "model_name")]
+        self.title.value = (
+            f"<b>{escape(self.model_name)}</b> · {self.total:,} version"
+            f"{'' if self.total == 1 else 's'}"
+        )
+        self.table.value = page_table(
+            self.frame, columns, VERSION_HEADERS, selected=position, empty="no versions yet"
+        )
+        self.pager.update(self.offset, len(self.versions), self.total, "versions")
+        self._quiet = True
+        try:
+            self.version_select.options = [
+                ("—", None),
+                *((_version_label(v), v.version) for v in self.versions),
+            ]
+            self.version_select.value = self.selected if position is not None else None
+        finally:
+            self._quiet = False
+
+    def _size_changed(self) -> None:
+        if not self._quiet:
+            self.offset = 0
+            self.refresh()
+
+    def move(self, where: str) -> None:
+        self.offset = _new_offset(where, self.offset, self.pager.size.value, self.total)
+        self.refresh()
+
+    def _on_select(self, change: dict[str, Any]) -> None:
+        if not self._quiet and change["new"] is not None:
+            self.select(change["new"])
+
+    def select(self, version: int) -> None:
+        self.selected = version
+        self._render()
+
+    def _version(self, version: int | None) -> ModelVersion:
+        number = version if version is not None else self.selected
+        if number is None:
+            raise ValidationError("choose a version first")
+        return self.registry.get_model(self.model_name).get_version(number)
+
+    def _changed(self, message: str) -> None:
+        self._load()
+        self.show_status(message)
+        for callback in self._listeners:
+            callback()
+
+    @_reports_errors
+    def set_alias(self, alias: str, version: int | None = None) -> ModelVersion:
+        """Point ``alias`` at the chosen version, moving it if another version held it."""
+        target = self._version(version)
+        alias = alias.strip()
+        info = self.registry.client.set_alias(
+            self.model_name, alias, parse(SetAlias, {"version": target.version})
+        )
+        self._changed(f"alias {alias!r} → version {info.version}")
+        return ModelVersion(self.registry.client, info)
+
+    @_reports_errors
+    def remove_alias(self, alias: str) -> None:
+        alias = alias.strip()
+        self.registry.client.remove_alias(self.model_name, alias)
+        self._changed(f"alias {alias!r} removed")
+
+    @_reports_errors
+    def copy_snippet(self, version: int | None = None) -> str:
+        """The code that loads the version in a fresh process, shown and copied.
+
+        It names the version by its first alias when it has one
+        (``Registry().get_model_version("mnist_cnn:production").load()``), so it
+        keeps following the alias as it moves.
+        """
+        target = self._version(version)
+        self.snippet = target.load_snippet(alias=target.aliases[0] if target.aliases else None)
+        self.snippet_text.value = self.snippet
+        self.snippet_text.layout.display = None
+        self._clipboard.outputs = (_display_data(_clipboard_js(self.snippet)),)
+        self.show_status("load snippet copied to the clipboard (also shown above)")
+        return self.snippet
+
+    @_reports_errors
+    def download(
+        self, folder: str | os.PathLike[str] | None = None, version: int | None = None
+    ) -> Path:
+        """Copy the version's checkpoint files into ``folder`` (verified)."""
+        target = self._version(version)
+        path = target.download(folder)
+        self.show_status(f"version {target.version} downloaded to {path}")
+        return path
+
+
+class ModelCard(_View):
+    """One model at a glance: description, labels, metadata, aliases, notes.
+
+    The notes are Markdown handed to the front end as ``text/markdown``, so
+    JupyterLab and Notebook render them through their own sanitizer.
+    """
+
+    #: how many of the newest versions are read to find the model's aliases
+    ALIAS_WINDOW = 100
+
+    def __init__(
+        self, model: Model | str, registry: Registry | None = None, *, watch: bool = True
+    ) -> None:
+        self.registry, self.model_name = _registry_for(model, registry)
+        self.aliases: dict[str, int] = {}
+        self.frame = frames.models_frame([])
+        self.summary = w.HTML()
+        self.notes = w.Output()
+        super().__init__([self.summary, w.HTML("<b>Notes</b>"), self.notes], watch=watch)
+        self.add_class("jr-model-card")
+        self.refresh()
+
+    def show_model(self, name: str) -> None:
+        self.model_name = name
+        self.refresh()
+
+    def _load(self) -> None:
+        info = self.registry.client.get_model(self.model_name)
+        newest = self.registry.client.list_versions(self.model_name, 0, self.ALIAS_WINDOW)
+        self.aliases = {a: v.version for v in newest.versions for a in v.aliases}
+        self.frame = frames.models_frame([info])
+        self.summary.value = display.card(
+            f"Model {info.name}",
+            {
+                "description": info.description,
+                "labels": display.chips(info.labels),
+                "versions": info.num_versions,
+                "latest version": info.latest_version,
+                "aliases": display.chips(f"{a} → v{v}" for a, v in sorted(self.aliases.items())),
+                "archived": info.archived,
+                "metadata": info.metadata,
+                "created": info.creation_time,
+                "updated": info.last_updated_time,
+            },
+            raw=frozenset({"labels", "aliases"}),
+        )
+        notes = info.notes or "_no notes_"
+        self.notes.outputs = (_display_data({"text/markdown": notes, "text/plain": notes}),)
+        self.show_status("")
+
+
+def _display_data(data: dict[str, str]) -> dict[str, Any]:
+    """An output for an ``Output`` widget, built without an IPython shell."""
+    return {"output_type": "display_data", "data": data, "metadata": {}}
+
+
+def _clipboard_js(text: str) -> dict[str, str]:
+    """Best effort: browsers may refuse clipboard writes; the text stays on screen."""
+    code = (
+        f"navigator.clipboard && navigator.clipboard.writeText({json.dumps(text)})"
+        ".catch(function () {});"
+    )
+    return {"application/javascript": code, "text/plain": ""}
+
+
+def _version_label(version: DescribeVersion) -> str:
+    aliases = f" ({', '.join(version.aliases)})" if version.aliases else ""
+    return f"v{version.version}{aliases}"

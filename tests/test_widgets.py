@@ -1,0 +1,359 @@
+"""The notebook views driven from Python, the way clicks drive them, on real registries."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_registry import ModelSortBy, OrderBy, Registry
+from jupyter_registry.widgets import ModelCard, ModelList, VersionTable
+from jupyter_registry.widgets.html import page_table
+from jupyter_registry.widgets.live import live
+
+N = 25
+
+
+@pytest.fixture
+def views() -> Iterator[list[Any]]:
+    """Views made by a test, closed after it so they stop listening for changes."""
+    made: list[Any] = []
+    yield made
+    for view in made:
+        view.close()
+
+
+@pytest.fixture
+def populated(registry: Registry, ns: str) -> Registry:
+    for i in range(N):
+        registry.create_model(
+            f"{ns}m{i:02d}",
+            description=f"model number {N - i:02d}" + (" vision" if i % 5 == 0 else ""),
+            labels=["even"] if i % 2 == 0 else ["odd"],
+        )
+    return registry
+
+
+def count_page_queries(registry: Registry) -> list[Any]:
+    """Record every ``list_models`` query the widget sends (calls pass through)."""
+    queries: list[Any] = []
+    client = registry.client
+    real = client.list_models
+
+    def spy(query: Any) -> Any:
+        queries.append(query)
+        return real(query)
+
+    client.list_models = spy  # type: ignore[method-assign]
+    return queries
+
+
+def rows(view: Any) -> int:
+    return view.table.value.count("<tr") - 1  # minus the header row
+
+
+def test_pages_one_query_each(populated: Registry, ns: str, views: list[Any]) -> None:
+    queries = count_page_queries(populated)
+    view = ModelList(populated, page_size=10, name=ns)
+    views.append(view)
+    assert view.total == N
+    assert view.frame["name"].tolist() == [f"{ns}m{i:02d}" for i in range(10)]
+    assert rows(view) == 10 and view.pager.previous.disabled and not view.pager.next.disabled
+    assert "1-10 of 25 models · page 1 of 3" in view.pager.label.value
+    assert [(q.offset, q.limit) for q in queries] == [(0, 10)]
+
+    view.pager.next.click()
+    assert view.page == 1
+    assert view.frame["name"].tolist() == [f"{ns}m{i:02d}" for i in range(10, 20)]
+    view.pager.last.click()
+    assert view.frame["name"].tolist() == [f"{ns}m{i:02d}" for i in range(20, 25)]
+    assert rows(view) == 5 and view.pager.next.disabled
+    view.pager.first.click()
+    assert view.offset == 0
+    assert [(q.offset, q.limit) for q in queries] == [(0, 10), (10, 10), (20, 10), (0, 10)]
+
+    view.pager.size.value = 20
+    assert len(view.frame) == 20 and queries[-1].limit == 20
+
+
+@pytest.mark.parametrize("sort_by", list(ModelSortBy))
+@pytest.mark.parametrize("order_by", list(OrderBy))
+def test_sort_control(
+    populated: Registry, ns: str, views: list[Any], sort_by: ModelSortBy, order_by: OrderBy
+) -> None:
+    view = ModelList(populated, page_size=7, name=ns)
+    views.append(view)
+    other = "name" if sort_by != ModelSortBy.NAME else "description"
+    view.sort_by.value = other
+    view.pager.next.click()
+    assert view.offset == 7
+    view.sort_by.value = sort_by.value
+    view.order_by.value = order_by.value
+    assert view.offset == 0, "changing the sort goes back to the first page"
+    expected = populated.models_frame(sort_by=sort_by, order_by=order_by, name=ns)
+    assert view.frame["name"].tolist() == expected["name"].tolist()[:7]
+    view.pager.next.click()
+    assert view.frame["name"].tolist() == expected["name"].tolist()[7:14]
+    assert "jr-sorted" in view.table.value
+
+
+def test_sort_from_constructor(populated: Registry, ns: str, views: list[Any]) -> None:
+    view = ModelList(populated, name=ns, sort_by="description", order_by="desc", page_size=3)
+    views.append(view)
+    assert view.sort_by.value == "description" and view.order_by.value == "desc"
+    assert view.frame["description"].tolist() == [
+        "model number 25 vision",
+        "model number 24",
+        "model number 23",
+    ]
+
+
+def test_filters(populated: Registry, ns: str, views: list[Any]) -> None:
+    view = ModelList(populated, page_size=10)
+    views.append(view)
+    view.name_filter.value = f"{ns}m1"
+    assert view.frame["name"].tolist() == [f"{ns}m{i}" for i in range(10, 20)]
+    view.description_filter.value = "vision"
+    assert view.frame["name"].tolist() == [f"{ns}m10", f"{ns}m15"]
+    view.description_filter.value = ""
+    view.labels_filter.value = ["even"]
+    assert view.frame["name"].tolist() == [f"{ns}m{i}" for i in range(10, 20, 2)]
+    assert all(labels == ["even"] for labels in view.frame["labels"])
+
+    populated.get_model(f"{ns}m12").archive()
+    view.archived.value = True
+    assert view.frame["name"].tolist() == [f"{ns}m12"]
+    view.archived.value = False
+    assert f"{ns}m12" not in view.frame["name"].tolist()
+
+    view.name_filter.value = f"{ns}nothing-like-this"
+    assert view.frame.empty and view.total == 0
+    assert "no models match" in view.table.value and "no models" in view.pager.label.value
+
+
+def test_filter_resets_to_first_page(populated: Registry, ns: str, views: list[Any]) -> None:
+    view = ModelList(populated, page_size=5, name=ns)
+    views.append(view)
+    view.pager.last.click()
+    assert view.offset == 20
+    view.name_filter.value = f"{ns}m0"
+    assert view.offset == 0 and len(view.frame) == 5
+
+
+def test_search_box_is_debounced(populated: Registry, ns: str, views: list[Any]) -> None:
+    queries = count_page_queries(populated)
+    view = ModelList(populated, page_size=10, name=ns)
+    views.append(view)
+
+    async def type_slowly_then_wait() -> None:
+        for prefix in (f"{ns}m", f"{ns}m2", f"{ns}m24"):
+            view.name_filter.value = prefix  # one keystroke each
+            await asyncio.sleep(0.05)
+        assert view._search.pending and len(queries) == 1, "no query while typing"
+        await asyncio.sleep(0.5)
+
+    asyncio.run(type_slowly_then_wait())
+    assert len(queries) == 2 and queries[-1].name == f"{ns}m24"
+    assert view.frame["name"].tolist() == [f"{ns}m24"]
+
+
+def test_only_the_visible_page_reaches_the_browser(
+    populated: Registry, ns: str, views: list[Any]
+) -> None:
+    view = ModelList(populated, page_size=10, name=ns)
+    views.append(view)
+    html = view.table.value
+    assert f"{ns}m09" in html and f"{ns}m10" not in html
+    assert [n for _, n in view.model_select.options[1:]] == view.frame["name"].tolist()
+
+
+@pytest.fixture
+def versioned(registry: Registry, ns: str, model_folder: Path) -> str:
+    name = f"{ns}mnist_cnn"
+    model = registry.create_model(name, description="digits", notes="# Notes\n\n*careful*")
+    for accuracy in (0.91, 0.95, 0.97):
+        checkpoint = registry.create_checkpoint(
+            model_folder, metrics={"accuracy": accuracy, "loss": 1 - accuracy}
+        )
+        model.register_version(checkpoint, comment=f"acc {accuracy}")
+    return name
+
+
+def test_select_model_shows_versions_and_card(
+    registry: Registry, versioned: str, views: list[Any]
+) -> None:
+    view = ModelList(registry, name=versioned)
+    views.append(view)
+    assert view.details.children == ()
+    view.model_select.value = versioned  # choosing the row in the menu
+    assert view.selected == versioned and "jr-selected" in view.table.value
+    versions = view.versions
+    assert versions is not None and view.card is not None
+    assert versions.frame["version"].tolist() == [3, 2, 1]
+    assert versions.frame["metrics.accuracy"].tolist() == [0.97, 0.95, 0.91]
+    assert "metrics.accuracy" in versions.table.value and "0.97" in versions.table.value
+    assert view.card.frame["name"].tolist() == [versioned]
+    tabs = view.details.children[0]
+    assert tabs.children == (versions, view.card)
+
+
+def test_alias_actions(registry: Registry, versioned: str, views: list[Any]) -> None:
+    table = VersionTable(registry.get_model(versioned))
+    views.append(table)
+    assert table.selected == 3
+    table.alias_text.value = "production"
+    table.set_alias_button.click()
+    assert registry.get_model_version(f"{versioned}:production").version == 3
+    assert table.frame.set_index("version").loc[3, "aliases"] == ["production"]
+
+    table.version_select.value = 1  # move the alias to version 1
+    table.set_alias_button.click()
+    assert registry.get_model_version(f"{versioned}:production").version == 1
+    aliases = table.frame.set_index("version")["aliases"].to_dict()
+    assert aliases == {3: [], 2: [], 1: ["production"]}
+    assert table.last_error is None and "production" in table.status.value
+
+    table.remove_alias_button.click()
+    assert registry.get_model_version(versioned).aliases == []
+    assert all(a == [] for a in table.frame["aliases"])
+
+    table.alias_text.value = "7"  # would read as a version number
+    table.set_alias_button.click()
+    assert table.last_error is not None and "version number" in table.last_error
+    assert all(a == [] for a in table.frame["aliases"])
+
+
+def test_load_snippet_follows_the_alias(
+    registry: Registry, versioned: str, views: list[Any]
+) -> None:
+    model = registry.get_model(versioned)
+    model.set_alias("production", 2)
+    table = VersionTable(model)
+    views.append(table)
+    table.version_select.value = 2
+    table.snippet_button.click()
+    assert f"Registry().get_model_version('{versioned}:production').load()" in table.snippet
+    assert table.snippet_text.value == table.snippet
+    assert "navigator.clipboard" in str(table._clipboard.outputs)
+    table.version_select.value = 1
+    table.snippet_button.click()
+    assert f"get_model_version('{versioned}:1')" in table.snippet
+    ref = re.search(r"get_model_version\('([^']+)'\)", table.snippet).group(1)  # type: ignore[union-attr]
+    assert registry.get_model_version(ref).version == 1
+
+
+def test_download_action(registry: Registry, versioned: str, views: list[Any]) -> None:
+    table = VersionTable(versioned, registry)
+    views.append(table)
+    table.version_select.value = 2
+    table.folder_text.value = "out/v2"
+    table.download_button.click()
+    assert (Path("out/v2") / "code" / "model_def.py").read_text() == "class Net:\n    pass\n"
+    assert (Path("out/v2") / "weights.bin").stat().st_size == 25224
+    assert "downloaded" in table.status.value and table.last_error is None
+
+
+def test_version_paging(registry: Registry, ns: str, model_folder: Path, views: list[Any]) -> None:
+    model = registry.create_model(f"{ns}many")
+    checkpoint = registry.create_checkpoint(model_folder)
+    for _ in range(12):
+        model.register_version(checkpoint)
+    table = VersionTable(model, page_size=5)
+    views.append(table)
+    assert table.total == 12 and table.frame["version"].tolist() == [12, 11, 10, 9, 8]
+    table.pager.next.click()
+    assert table.frame["version"].tolist() == [7, 6, 5, 4, 3]
+    table.pager.last.click()
+    assert table.frame["version"].tolist() == [2, 1]
+
+
+def test_model_card(registry: Registry, versioned: str, views: list[Any]) -> None:
+    model = registry.get_model(versioned)
+    model.set_alias("production", 3)
+    model.add_metadata({"dataset": "<mnist>"})
+    model.set_labels(["vision"])
+    card = ModelCard(model)
+    views.append(card)
+    assert card.aliases == {"production": 3}
+    assert card.frame.loc[0, "latest_version"] == 3
+    html = card.summary.value
+    assert "production → v3" in html and "vision" in html and "&lt;mnist&gt;" in html
+    assert card.notes.outputs[0]["data"]["text/markdown"] == "# Notes\n\n*careful*"
+
+
+def test_text_is_escaped(registry: Registry, ns: str, views: list[Any]) -> None:
+    registry.create_model(f"{ns}x", description="<img src=x onerror=alert(1)>")
+    view = ModelList(registry, name=ns)
+    views.append(view)
+    assert "<img" not in view.table.value and "&lt;img" in view.table.value
+
+
+def test_refresh_button_and_live_refresh(registry: Registry, ns: str, views: list[Any]) -> None:
+    view = ModelList(registry, name=ns)
+    views.append(view)
+    assert view.total == 0
+    registry.create_model(f"{ns}a")  # a change in this process, outside a cell: at once
+    assert view.frame["name"].tolist() == [f"{ns}a"]
+
+    other = Registry(client=registry.client)
+    live.unwatch(view)
+    other.create_model(f"{ns}b")
+    assert view.total == 1, "an unwatched view waits for the refresh button"
+    view.refresh_button.click()
+    assert view.frame["name"].tolist() == [f"{ns}a", f"{ns}b"]
+
+
+def test_live_refresh_after_a_cell(
+    backend: Any, ns: str, model_folder: Path, views: list[Any]
+) -> None:
+    """A registration in a cell (any ``Registry()`` in the kernel) refreshes when the cell ends."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    registry = backend.registry()
+    model = registry.create_model(f"{ns}live")
+    view = ModelList(registry, name=ns)
+    views.append(view)
+    view.select(f"{ns}live")
+    assert view.versions is not None and view.versions.total == 0
+
+    shell = InteractiveShell.instance()
+    try:
+        live._install()  # the shell exists now; views made from here on hook it anyway
+        shell.user_ns.update(
+            second=backend.registry(), folder=model_folder, name=model.name, view=view
+        )
+        result = shell.run_cell(
+            "ckpt = second.create_checkpoint(folder, metrics={'acc': 0.5})\n"
+            "second.get_model(name).register_version(ckpt, aliases=['production'])\n"
+            "during = view.versions.total\n"
+        )
+        result.raise_error()
+        assert shell.user_ns["during"] == 0, "no refresh in the middle of the cell"
+        assert view.versions.total == 1
+        assert view.versions.frame["aliases"].tolist() == [["production"]]
+        assert view.frame["versions"].tolist() == [1]
+    finally:
+        shell.events.unregister("pre_run_cell", live._pre_run_cell)
+        shell.events.unregister("post_run_cell", live._post_run_cell)
+        live._shell = None
+        InteractiveShell.clear_instance()
+
+
+def test_unknown_filter_is_an_error(registry: Registry) -> None:
+    from jupyter_registry import ValidationError
+
+    with pytest.raises(ValidationError, match="unknown filter"):
+        ModelList(registry, colour="red")
+
+
+def test_page_table_marks_selection_and_numbers() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"name": ["a", "b"], "score": [0.123456, None], "tags": [["x"], []]})
+    html = page_table(frame, selected=1)
+    assert html.count('class="jr-selected"') == 1 and "0.1235" in html
+    assert html.count('class="jr-num"') == 2 and '<span class="jr-chip">x</span>' in html

@@ -32,6 +32,11 @@ __all__ = [
 ]
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The REST API server extension (enabled by the installed jupyter-config file)."""
+    return [{"module": "jupyter_registry.server"}]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext jupyter_registry``: register the magics."""
     from .magics import register_magics

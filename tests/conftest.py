@@ -23,7 +23,7 @@ from servers import Postgres, S3Server, start_postgres, start_s3
 
 from jupyter_registry import Registry
 
-pytest_plugins = ("pytest_jupyter.jupyter_server",)
+pytest_plugins = ("pytest_jupyter.jupyter_server", "jupyter_proc")
 
 BACKENDS = ["sqlite", "postgresql"]
 ENV_KEYS = (

@@ -1,0 +1,268 @@
+"""The remote client: the same contract as the local one, over the REST API.
+
+One pooled ``requests.Session`` per client. Error bodies
+(``{"error": {"type", "message"}}``) come back as the same typed errors the
+embedded registry raises. File uploads are hashed locally first and skipped
+when the server already holds that content; downloads are re-verified here
+against their SHA-256, so a cut connection or a corrupted byte is an
+:class:`~jupyter_registry.errors.IntegrityError`, never a silent bad file.
+
+This module must not import the server or the store (checked by a test).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import quote
+
+import requests
+from pydantic import BaseModel
+
+from ..errors import IntegrityError, RegistryError, ValidationError, error_for_type
+from ..schemas import (
+    BlobInfo,
+    CreateCheckpoint,
+    CreateModel,
+    DescribeCheckpoint,
+    DescribeModel,
+    DescribeVersion,
+    ListCheckpointsResponse,
+    ListModelsQuery,
+    ListModelsResponse,
+    ListVersionsResponse,
+    PatchMetadata,
+    RegisterVersion,
+    SetAlias,
+    UpdateModel,
+    UpdateVersion,
+    check_alias,
+    parse_version_ref,
+)
+from .protocol import Progress, VersionKey
+
+API_PREFIX = "registry/api/v1"
+CHUNK = 4 * 1024 * 1024
+TIMEOUT = (10, 600)
+
+
+class AuthenticationError(RegistryError):
+    """The server refused the token (or none was given)."""
+
+
+def _path(*segments: str | int) -> str:
+    return "/".join(quote(str(s), safe="") for s in segments)
+
+
+def _ref(ref: VersionKey) -> str:
+    return str(parse_version_ref(ref))
+
+
+class _CountingReader:
+    """A file wrapper that reports progress as requests streams it (and knows its length)."""
+
+    def __init__(self, handle: BinaryIO, size: int, progress: Progress | None) -> None:
+        self.handle = handle
+        self.size = size
+        self.progress = progress
+
+    def __len__(self) -> int:
+        return self.size
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.handle.read(CHUNK if n is None or n < 0 else max(n, 1 << 20))
+        if data and self.progress is not None:
+            self.progress(len(data))
+        return data
+
+
+def _hash_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+class HttpClient:
+    """Satisfies :class:`~jupyter_registry.client.protocol.RegistryClient` over HTTP."""
+
+    def __init__(self, server: str, token: str | None = None) -> None:
+        self.server = server.rstrip("/") + "/"
+        self.base = f"{self.server}{API_PREFIX}/"
+        self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"token {token}"
+
+    def __repr__(self) -> str:
+        return f"<HttpClient {self.server}>"
+
+    # --- transport ----------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", TIMEOUT)
+        try:
+            response = self.session.request(method, self.base + path, **kwargs)
+        except requests.ConnectionError as exc:
+            raise RegistryError(
+                f"cannot reach the registry server at {self.server}: {exc}"
+            ) from None
+        if response.status_code >= 400:
+            raise self._error(response)
+        return response
+
+    @staticmethod
+    def _error(response: requests.Response) -> RegistryError:
+        try:
+            error = response.json()["error"]
+            kind, message = str(error["type"]), str(error["message"])
+        except (ValueError, KeyError, TypeError):
+            kind, message = "", response.text[:500] or response.reason
+        if response.status_code in (401, 403):
+            return AuthenticationError(
+                f"the registry server refused the request ({response.status_code}): {message}; "
+                "pass token= or set JUPYTER_REGISTRY_TOKEN"
+            )
+        return error_for_type(kind, message)
+
+    def _json(self, method: str, path: str, body: BaseModel | None = None, **kw: Any) -> Any:
+        if body is not None:
+            kw["data"] = body.model_dump_json(
+                exclude_unset=isinstance(body, (UpdateModel, UpdateVersion))
+            )
+            kw["headers"] = {"Content-Type": "application/json"}
+        response = self._request(method, path, **kw)
+        return response.json() if response.content else None
+
+    # --- models -------------------------------------------------------------
+
+    def create_model(self, request: CreateModel) -> DescribeModel:
+        return DescribeModel.model_validate(self._json("POST", "models", request))
+
+    def get_model(self, name: str) -> DescribeModel:
+        return DescribeModel.model_validate(self._json("GET", _path("models", name)))
+
+    def list_models(self, query: ListModelsQuery) -> ListModelsResponse:
+        params: dict[str, Any] = query.model_dump(mode="json", exclude_none=True)
+        params["label"] = params.pop("labels")
+        return ListModelsResponse.model_validate(self._json("GET", "models", params=params))
+
+    def update_model(self, name: str, request: UpdateModel) -> DescribeModel:
+        return DescribeModel.model_validate(self._json("PATCH", _path("models", name), request))
+
+    def patch_model_metadata(self, name: str, patch: PatchMetadata) -> DescribeModel:
+        path = _path("models", name, "metadata")
+        return DescribeModel.model_validate(self._json("PATCH", path, patch))
+
+    def delete_model(self, name: str) -> None:
+        self._request("DELETE", _path("models", name))
+
+    # --- versions -----------------------------------------------------------
+
+    def register_version(self, model_name: str, request: RegisterVersion) -> DescribeVersion:
+        path = _path("models", model_name, "versions")
+        return DescribeVersion.model_validate(self._json("POST", path, request))
+
+    def get_version(self, model_name: str, ref: VersionKey = None) -> DescribeVersion:
+        path = _path("models", model_name, "versions", _ref(ref))
+        return DescribeVersion.model_validate(self._json("GET", path))
+
+    def list_versions(
+        self, model_name: str, offset: int = 0, limit: int | None = None
+    ) -> ListVersionsResponse:
+        params = {"offset": offset, **({"limit": limit} if limit is not None else {})}
+        path = _path("models", model_name, "versions")
+        return ListVersionsResponse.model_validate(self._json("GET", path, params=params))
+
+    def update_version(
+        self, model_name: str, ref: VersionKey, request: UpdateVersion
+    ) -> DescribeVersion:
+        path = _path("models", model_name, "versions", _ref(ref))
+        return DescribeVersion.model_validate(self._json("PATCH", path, request))
+
+    def patch_version_metadata(
+        self, model_name: str, ref: VersionKey, patch: PatchMetadata
+    ) -> DescribeVersion:
+        path = _path("models", model_name, "versions", _ref(ref), "metadata")
+        return DescribeVersion.model_validate(self._json("PATCH", path, patch))
+
+    def delete_version(self, model_name: str, ref: VersionKey) -> None:
+        self._request("DELETE", _path("models", model_name, "versions", _ref(ref)))
+
+    def set_alias(self, model_name: str, alias: str, request: SetAlias) -> DescribeVersion:
+        if not alias:  # an empty URL segment would name another route
+            try:
+                check_alias(alias)
+            except ValueError as exc:
+                raise ValidationError(f"alias: {exc}") from None
+        path = _path("models", model_name, "aliases", alias)
+        return DescribeVersion.model_validate(self._json("PUT", path, request))
+
+    def remove_alias(self, model_name: str, alias: str) -> None:
+        self._request("DELETE", _path("models", model_name, "aliases", alias))
+
+    # --- checkpoints and files ---------------------------------------------------
+
+    def upload_file(self, path: Path, progress: Progress | None = None) -> BlobInfo:
+        """Upload one file unless the server already has its content (dedup by SHA-256)."""
+        sha256, size = _hash_file(path)
+        blob = _path("blobs", sha256)
+        try:
+            head = self._request("HEAD", blob)
+            if int(head.headers.get("Content-Length", -1)) == size:
+                if progress is not None:
+                    progress(size)
+                return BlobInfo(sha256=sha256, size=size)
+        except RegistryError as exc:
+            if isinstance(exc, AuthenticationError):
+                raise
+        with open(path, "rb") as handle:
+            body = _CountingReader(handle, size, progress)
+            headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+            return BlobInfo.model_validate(
+                self._request("PUT", blob, data=body, headers=headers).json()
+            )
+
+    def read_blob(self, sha256: str) -> tuple[int, Iterator[bytes]]:
+        response = self._request("GET", _path("blobs", sha256), stream=True)
+        size = int(response.headers["Content-Length"])
+        return size, self._verified(response, sha256, size)
+
+    @staticmethod
+    def _verified(response: requests.Response, sha256: str, size: int) -> Iterator[bytes]:
+        digest = hashlib.sha256()
+        seen = 0
+        with response:
+            try:
+                for chunk in response.iter_content(CHUNK):
+                    digest.update(chunk)
+                    seen += len(chunk)
+                    yield chunk
+            except requests.RequestException as exc:
+                raise IntegrityError(f"download of blob {sha256} was cut short: {exc}") from None
+        if seen != size or digest.hexdigest() != sha256:
+            raise IntegrityError(
+                f"downloaded blob {sha256} does not match its hash ({seen} of {size} bytes)"
+            )
+
+    def create_checkpoint(self, request: CreateCheckpoint) -> DescribeCheckpoint:
+        return DescribeCheckpoint.model_validate(self._json("POST", "checkpoints", request))
+
+    def get_checkpoint(self, checkpoint_uuid: str) -> DescribeCheckpoint:
+        path = _path("checkpoints", checkpoint_uuid)
+        return DescribeCheckpoint.model_validate(self._json("GET", path))
+
+    def list_checkpoints(
+        self, run: str | None = None, limit: int | None = None
+    ) -> ListCheckpointsResponse:
+        params = {k: v for k, v in {"run": run, "limit": limit}.items() if v is not None}
+        return ListCheckpointsResponse.model_validate(
+            self._json("GET", "checkpoints", params=params)
+        )
+
+    def delete_checkpoint(self, checkpoint_uuid: str) -> None:
+        self._request("DELETE", _path("checkpoints", checkpoint_uuid))

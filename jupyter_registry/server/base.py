@@ -1,0 +1,206 @@
+"""The one handler base class: authentication, authorisation, parsing and error mapping.
+
+Every REST verb is declared with :func:`endpoint`, which is the single place
+that (1) requires Jupyter's authentication and ``@authorized`` on the
+``registry`` resource, (2) parses the body and query string into the pydantic
+schema named in the declaration, (3) runs the service call off the event loop
+and (4) serialises the typed response. The same declaration is what
+:mod:`jupyter_registry.server.openapi` reads to describe the route, so the
+document cannot drift from what the handler accepts.
+
+Errors always leave as ``{"error": {"type", "message"}}``: registry errors by
+:func:`~jupyter_registry.errors.status_for`, tornado's own (403, 405, 413) by
+their status, and anything unexpected as a logged 500 without a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import tornado.web
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from pydantic import BaseModel
+
+from ..errors import RegistryError, ValidationError, status_for
+from ..schemas import parse
+from ..service import RegistryService
+from .events import REQUESTER
+
+API_PREFIX = "registry/api/v1"
+MAX_JSON_BODY = 16 * 1024 * 1024
+SERVICE_KEY = "jupyter_registry_service"
+
+ERROR_TYPES = {
+    400: "ValidationError",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFoundError",
+    405: "MethodNotAllowed",
+    409: "ConflictError",
+    413: "PayloadTooLarge",
+}
+
+
+class ApiError(tornado.web.HTTPError):
+    """An HTTP error that carries the registry error type name for the JSON body."""
+
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(status, reason=None)
+        self.error_type = error_type
+        self.message = message
+
+
+def from_registry_error(error: RegistryError) -> ApiError:
+    return ApiError(status_for(error), type(error).__name__, error.message)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What a verb takes and returns; read by the handler wrapper and by OpenAPI."""
+
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    query_aliases: dict[str, str] = field(default_factory=dict)
+    binary: bool = False
+    raw_body: bool = False
+
+
+Verb = Callable[..., Awaitable[Any]]
+
+
+def endpoint(operation: Operation) -> Callable[[Callable[..., Any]], Verb]:
+    """Declare a verb: auth, parse, run off the loop, serialise — in that order.
+
+    The decorated method receives the path arguments plus ``body=`` and/or
+    ``query=`` (parsed schemas) and returns a pydantic response, ``None``
+    (empty 204) or, for ``binary`` operations, handles the response itself.
+    """
+
+    def wrap(method: Callable[..., Any]) -> Verb:
+        @functools.wraps(method)
+        async def verb(self: RegistryHandler, *args: str) -> None:
+            kwargs: dict[str, Any] = {}
+            try:
+                if operation.body is not None:
+                    kwargs["body"] = parse(operation.body, self.json_body())
+                if operation.query is not None:
+                    kwargs["query"] = parse(operation.query, self.query_args(operation))
+                result = method(self, *args, **kwargs)
+                if asyncio.iscoroutine(result):
+                    result = await result
+            except RegistryError as exc:
+                raise from_registry_error(exc) from None
+            if operation.binary:
+                return
+            self.set_status(operation.status)
+            if result is None:
+                self.finish()
+            else:
+                self.finish(result.model_dump_json())
+
+        guarded = tornado.web.authenticated(authorized(verb))
+        guarded.__registry_operation__ = operation  # type: ignore[attr-defined]
+        return guarded
+
+    return wrap
+
+
+class RegistryHandler(APIHandler):
+    """Base of every registry route; thin adapters over :class:`RegistryService`."""
+
+    auth_resource = "registry"
+
+    @property
+    def service(self) -> RegistryService:
+        return self.settings[SERVICE_KEY]  # type: ignore[no-any-return]
+
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a blocking service call in a worker thread so the server stays responsive."""
+        user = self.current_user
+        REQUESTER.set(getattr(user, "username", None))
+        context = contextvars.copy_context()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                None, functools.partial(context.run, fn, *args)
+            )
+        except RegistryError as exc:
+            raise from_registry_error(exc) from None
+
+    def json_body(self) -> Any:
+        body = self.request.body
+        if len(body) > MAX_JSON_BODY:
+            raise ApiError(413, "PayloadTooLarge", f"request body is over {MAX_JSON_BODY} bytes")
+        if not body.strip():
+            return {}
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(
+                400, "ValidationError", f"request body is not valid JSON: {exc}"
+            ) from None
+
+    def query_args(self, operation: Operation) -> dict[str, Any]:
+        """The query string as schema fields: list fields repeat, others take the last value."""
+        assert operation.query is not None
+        args: dict[str, Any] = {}
+        for name, info in operation.query.model_fields.items():
+            key = operation.query_aliases.get(name, name)
+            values = [self.decode_argument(v).strip() for v in self.request.arguments.get(key, [])]
+            if not values:
+                continue
+            origin = getattr(info.annotation, "__origin__", None)
+            is_list = origin is list or str(info.annotation).startswith("list[")
+            args[name] = values if is_list else values[-1]
+        return args
+
+    def api_url(self, *segments: str) -> str:
+        """The absolute path of an API resource, each segment percent-encoded."""
+        return url_path_join(self.base_url, API_PREFIX, *(quote(s, safe="") for s in segments))
+
+    def created(self, location: str) -> None:
+        self.set_header("Location", location)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error_type = ERROR_TYPES.get(
+            status_code, "InternalError" if status_code >= 500 else "Error"
+        )
+        message = self._reason
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ApiError):
+            error_type, message = exc.error_type, exc.message
+        elif isinstance(exc, tornado.web.HTTPError):
+            message = exc.log_message or message
+        elif isinstance(exc, RegistryError):
+            error_type, message = type(exc).__name__, exc.message
+        elif exc is not None:
+            message = "internal error; see the server log"
+        self.set_header("Content-Type", "application/json")
+        self.clear_header("Content-Disposition")
+        self.finish(json.dumps({"error": {"type": error_type, "message": message}}))
+
+
+class NotFoundHandler(RegistryHandler):
+    """Any other path under the API prefix: a JSON 404 instead of an HTML page."""
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self.current_user is None:
+            raise tornado.web.HTTPError(403)
+        raise ApiError(404, "NotFoundError", f"no registry API route {self.request.path}")
+
+
+def bad_request(message: str) -> ApiError:
+    return from_registry_error(ValidationError(message))

@@ -1,0 +1,185 @@
+"""The OpenAPI 3.1 document, generated from the route table and the pydantic schemas.
+
+Nothing here is written by hand per route: paths come from
+:data:`~jupyter_registry.server.routes.ROUTES`, what each verb takes and
+returns from its :class:`~jupyter_registry.server.base.Operation`, and every
+body and response schema from the pydantic model the handler validates with.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from .. import __version__
+from .base import ERROR_TYPES, Operation, RegistryHandler, endpoint
+from .routes import ROUTES, path_params
+
+VERBS = ("get", "head", "post", "put", "patch", "delete")
+REF = "#/components/schemas/{model}"
+
+
+class ErrorDetail(BaseModel):
+    type: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error response: ``{"error": {"type": ..., "message": ...}}``."""
+
+    error: ErrorDetail
+
+
+def _operations() -> list[tuple[str, str, Operation]]:
+    found = []
+    for path, handler in ROUTES:
+        for verb in VERBS:
+            operation = getattr(getattr(handler, verb, None), "__registry_operation__", None)
+            if operation is not None:
+                found.append((path, verb, operation))
+    return found
+
+
+def _component_schemas(
+    operations: list[tuple[str, str, Operation]],
+) -> tuple[dict[Any, Any], dict[str, Any]]:
+    models: set[tuple[type[BaseModel], str]] = {(ErrorBody, "serialization")}
+    for _, _, op in operations:
+        if op.body is not None:
+            models.add((op.body, "validation"))
+        if op.response is not None:
+            models.add((op.response, "serialization"))
+    keyed = sorted(models, key=lambda m: (m[0].__name__, m[1]))
+    refs, schema = models_json_schema(keyed, ref_template=REF)  # type: ignore[arg-type]
+    return refs, schema.get("$defs", {})
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query value is never JSON null: drop the ``null`` branch of optional fields."""
+    options = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
+    if len(options) == 1:
+        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        return {**options[0], **rest}
+    return schema
+
+
+def _query_parameters(op: Operation) -> list[dict[str, Any]]:
+    assert op.query is not None
+    schema = op.query.model_json_schema(ref_template=REF)
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        prop = _not_null(copy.deepcopy(prop))
+        description = prop.pop("description", None) or prop.get("title", name)
+        prop.pop("title", None)
+        param: dict[str, Any] = {
+            "name": op.query_aliases.get(name, name),
+            "in": "query",
+            "required": False,
+            "description": description,
+            "schema": prop,
+        }
+        if prop.get("type") == "array":
+            param.update(style="form", explode=True)
+        params.append(param)
+    return params
+
+
+def _error(status: int) -> dict[str, Any]:
+    return {
+        "description": ERROR_TYPES.get(status, "error"),
+        "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}},
+    }
+
+
+def _operation(
+    path: str, verb: str, op: Operation, refs: dict[Any, Any], handler_doc: str
+) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for p in path_params(path)
+    ]
+    if op.query is not None:
+        parameters.extend(_query_parameters(op))
+    responses: dict[str, Any] = {}
+    success: dict[str, Any] = {"description": op.summary}
+    if op.response is not None:
+        ref = refs[(op.response, "serialization")]
+        success["content"] = {"application/json": {"schema": ref}}
+    elif op.binary and verb == "get":
+        success["content"] = {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+        }
+    responses[str(op.status if op.status != 200 or op.response else 200)] = success
+    for status in sorted({*op.errors, 403}):
+        responses[str(status)] = _error(status) if verb != "head" else {"description": "error"}
+    body: dict[str, Any] | None = None
+    if op.body is not None:
+        body = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+        }
+    elif op.raw_body:
+        body = {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    result: dict[str, Any] = {
+        "operationId": f"{verb}_{path.replace('/', '_').replace('{', '').replace('}', '')}",
+        "summary": op.summary,
+        "tags": [path.split("/")[0]],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if handler_doc:
+        result["description"] = handler_doc
+    if body is not None:
+        result["requestBody"] = body
+    return result
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The whole document, server-relative (``servers`` is filled in per request)."""
+    operations = _operations()
+    refs, components = _component_schemas(operations)
+    handlers = dict(ROUTES)
+    paths: dict[str, dict[str, Any]] = {}
+    for path, verb, op in operations:
+        doc = (handlers[path].__doc__ or "").strip()
+        paths.setdefault(f"/{path}", {})[verb] = _operation(path, verb, op, refs, doc)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "jupyter_registry",
+            "version": __version__,
+            "description": "Models, versions, aliases and checkpoints of the Jupyter model "
+            "registry. Authenticate like any Jupyter API: `Authorization: token <token>`, "
+            "or a Jupyter cookie plus the `X-XSRFToken` header.",
+        },
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "jupyterToken": {"type": "apiKey", "in": "header", "name": "Authorization"}
+            },
+        },
+        "security": [{"jupyterToken": []}],
+        "paths": paths,
+    }
+
+
+class OpenAPIHandler(RegistryHandler):
+    """The API description, behind the same authentication as the API itself."""
+
+    @endpoint(Operation("This document", binary=True))
+    async def get(self) -> None:
+        document = {
+            **openapi_document(),
+            "servers": [{"url": self.api_url().rstrip("/")}],
+        }
+        self.finish(document)

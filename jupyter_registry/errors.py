@@ -33,11 +33,16 @@ class IntegrityError(RegistryError):
     """Stored bytes no longer match their recorded SHA-256 or size."""
 
 
+class StorageError(RegistryError):
+    """The database or artifact store could not be reached or written (disk full, …)."""
+
+
 HTTP_STATUS: dict[type[RegistryError], int] = {
     NotFoundError: 404,
     ConflictError: 409,
     ValidationError: 400,
     IntegrityError: 500,
+    StorageError: 503,
 }
 
 

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from ..errors import IntegrityError, NotFoundError, ValidationError
+from ..errors import IntegrityError, NotFoundError, StorageError, ValidationError
 from ..schemas import BlobInfo
 
 CHUNK = 4 * 1024 * 1024
@@ -70,35 +70,45 @@ class BlobStore:
     ) -> BlobInfo:
         """Store a stream; with an expected hash/size, refuse content that does not match."""
         tmp = f"{self.root}/tmp/{uuid.uuid4().hex}"
+        try:
+            return self._put(tmp, stream, expected_sha256, expected_size)
+        except OSError as exc:
+            raise StorageError(f"cannot write to the artifact store {self.uri}: {exc}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                if self.fs.exists(tmp):
+                    self.fs.rm(tmp)
+
+    def _put(
+        self,
+        tmp: str,
+        stream: BinaryIO | Iterable[bytes],
+        expected_sha256: str | None,
+        expected_size: int | None,
+    ) -> BlobInfo:
         digest = hashlib.sha256()
         size = 0
-        try:
-            with self.fs.open(tmp, "wb") as out:
-                for chunk in _chunks(stream):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-                if self.local:
-                    out.flush()
-                    os.fsync(out.fileno())
-            sha256 = digest.hexdigest()
-            if expected_sha256 is not None and sha256 != expected_sha256:
-                raise ValidationError(
-                    f"upload does not match its sha256: expected {expected_sha256}, got {sha256}"
-                )
-            if expected_size is not None and size != expected_size:
-                raise ValidationError(
-                    f"upload does not match its size: expected {expected_size}, got {size}"
-                )
-            self._commit(tmp, sha256, size)
-        finally:
-            if self.fs.exists(tmp):
-                self.fs.rm(tmp)
+        if self.local:
+            Path(tmp).parent.mkdir(parents=True, exist_ok=True)
+        with self.fs.open(tmp, "wb") as out:
+            for chunk in _chunks(stream):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+            if self.local:
+                out.flush()
+                os.fsync(out.fileno())
+        sha256 = digest.hexdigest()
+        if expected_sha256 is not None and sha256 != expected_sha256:
+            raise ValidationError(
+                f"upload does not match its sha256: expected {expected_sha256}, got {sha256}"
+            )
+        if expected_size is not None and size != expected_size:
+            raise ValidationError(
+                f"upload does not match its size: expected {expected_size}, got {size}"
+            )
+        self._commit(tmp, sha256, size)
         return BlobInfo(sha256=sha256, size=size)
-
-    def put_file(self, path: str | os.PathLike[str]) -> BlobInfo:
-        with open(path, "rb") as handle:
-            return self.put(handle)
 
     def _commit(self, tmp: str, sha256: str, size: int) -> None:
         final = self.path(sha256)

@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import ValidationError
+from ..errors import StorageError, ValidationError
 from .migrate import ensure_current
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -80,9 +80,23 @@ def engine_for(url: str) -> Engine:
         engine = _engines.get(url)
         if engine is None:
             engine = _create_engine(url)
-            ensure_current(engine)
+            with unavailable_as_storage_error(engine):
+                ensure_current(engine)
             _engines[url] = engine
         return engine
+
+
+@contextmanager
+def unavailable_as_storage_error(engine: Engine) -> Iterator[None]:
+    """A dropped or refused database connection becomes a clear, typed error."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StorageError(
+            f"the registry database {engine.url.render_as_string(hide_password=True)} "
+            f"is unavailable: {detail}"
+        ) from None
 
 
 class _WriterQueue:
@@ -122,13 +136,15 @@ class Store:
 
     @contextmanager
     def session(self, write: bool = False) -> Iterator[Session]:
-        if write and self._queue is not None:
-            with self._queue.hold(), self._write.begin() as session:
-                yield session
-            return
         maker = self._write if write else self._read
-        with maker.begin() as session:
-            yield session
+        queue = self._queue if write else None
+        with unavailable_as_storage_error(self.engine):
+            if queue is None:
+                with maker.begin() as session:
+                    yield session
+            else:
+                with queue.hold(), maker.begin() as session:
+                    yield session
 
     @property
     def dialect(self) -> str:

@@ -1,0 +1,91 @@
+"""Faults: a full disk, a locked database, dropped and refused PostgreSQL connections."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Backend
+from servers import Postgres, free_port
+
+from jupyter_registry import Registry, RegistryError
+from jupyter_registry.errors import StorageError
+
+DISK_FULL = """
+import resource, signal, sys
+from jupyter_registry import Registry, RegistryError
+registry = Registry()
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (2 * 1024 * 1024, resource.RLIM_INFINITY))
+try:
+    registry.create_checkpoint(sys.argv[1])
+except RegistryError as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+def test_full_disk_is_a_clear_error_and_registers_nothing(tmp_path: Path) -> None:
+    backend = Backend("sqlite", f"sqlite:///{tmp_path / 'r.db'}", str(tmp_path / "artifacts"))
+    registry = backend.registry()
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (8 * 1024 * 1024))
+    out = subprocess.run(
+        [sys.executable, "-c", DISK_FULL, str(big)],
+        env=backend.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("StorageError cannot write to the artifact store"), out.stdout
+    assert "File too large" in out.stdout
+    assert registry.get_checkpoints() == []
+    assert list((tmp_path / "artifacts" / "tmp").iterdir()) == []
+    assert registry.create_checkpoint(big).resources == {"big.bin": 8 * 1024 * 1024}
+
+
+def test_briefly_locked_sqlite_waits_then_writes(tmp_path: Path) -> None:
+    registry = Registry(database=f"sqlite:///{tmp_path / 'r.db'}", artifacts=str(tmp_path / "a"))
+    locker = sqlite3.connect(tmp_path / "r.db", isolation_level=None, check_same_thread=False)
+    locker.execute("BEGIN EXCLUSIVE")
+    released = threading.Event()
+
+    def release() -> None:
+        time.sleep(1.5)
+        locker.execute("COMMIT")
+        released.set()
+
+    threading.Thread(target=release).start()
+    start = time.monotonic()
+    registry.create_model("after-lock")
+    assert released.is_set() and time.monotonic() - start >= 1.0
+    assert registry.get_model("after-lock").name == "after-lock"
+
+
+@pytest.mark.postgres
+def test_dropped_postgres_connections_recover(postgres: Postgres) -> None:
+    import psycopg
+
+    url = postgres.create_database("faults_drop")
+    registry = Registry(database=url, artifacts="/tmp/jr-faults-artifacts")
+    registry.create_model("before")
+    with psycopg.connect(postgres.admin_url, autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = 'faults_drop' AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert killed and killed[0] >= 1
+    registry.create_model("after")
+    assert [m.name for m in registry.get_models()] == ["after", "before"]
+
+
+def test_unreachable_database_is_a_clear_error() -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nothing?connect_timeout=3"
+    with pytest.raises(StorageError, match="is unavailable") as info:
+        Registry(database=url, artifacts="/tmp/jr-unused")
+    assert isinstance(info.value, RegistryError)

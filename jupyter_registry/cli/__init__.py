@@ -1,0 +1,27 @@
+"""The ``jupyter registry`` command line (SPEC §4), a thin adapter over the SDK.
+
+Installed as the ``jupyter-registry`` console script, which Jupyter's
+subcommand dispatch runs for ``jupyter registry …``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .admin import db, gc
+from .app import cli
+from .checkpoints import checkpoint
+from .models import model
+
+cli.add_command(model)
+cli.add_command(checkpoint)
+cli.add_command(db)
+cli.add_command(gc)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the console script."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="jupyter registry")
+
+
+__all__ = ["cli", "main"]

@@ -22,7 +22,7 @@ STYLE = f"""<style>
 .{TABLE_CLASS} th {{text-align:left;font-weight:600;padding:4px 8px;white-space:nowrap;
   border-bottom:2px solid var(--jp-border-color1,#bbb);color:var(--jp-ui-font-color1,#222)}}
 .{TABLE_CLASS} td {{padding:3px 8px;border-bottom:1px solid var(--jp-border-color2,#e0e0e0);
-  vertical-align:top;color:var(--jp-ui-font-color1,#222);max-width:28em;overflow:hidden;
+  vertical-align:top;line-height:1.5;color:var(--jp-ui-font-color1,#222);max-width:28em;overflow:hidden;
   text-overflow:ellipsis;white-space:nowrap}}
 .{TABLE_CLASS} td.jr-num {{text-align:right;font-variant-numeric:tabular-nums}}
 .{TABLE_CLASS} tr.jr-selected td {{background:var(--jp-brand-color3,#d7e9fb)}}

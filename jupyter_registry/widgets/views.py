@@ -52,7 +52,8 @@ SORT_LABELS = {
     ModelSortBy.CREATION_TIME: "created",
     ModelSortBy.LAST_UPDATED_TIME: "updated",
 }
-ARCHIVED_CHOICES = (("all models", None), ("active only", False), ("archived only", True))
+# Dropdown values must not be None (None means "nothing chosen" to the front end)
+ARCHIVED_CHOICES = {"all models": None, "active only": False, "archived only": True}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -205,7 +206,12 @@ class ModelList(_View):
 
         self.name_filter = _search_box("Name", query.name, "16em")
         self.description_filter = _search_box("Description", query.description, "20em")
-        self.labels_filter = w.TagsInput(value=list(query.labels), allow_duplicates=False)
+        self.labels_filter = w.TagsInput(
+            value=list(query.labels),
+            allow_duplicates=False,
+            placeholder="add a label, Enter",
+            layout=w.Layout(min_width="12em"),
+        )
         self.sort_by = w.Dropdown(
             options=[(label, s.value) for s, label in SORT_LABELS.items()],
             value=query.sort_by.value,
@@ -218,7 +224,9 @@ class ModelList(_View):
             style=w.ToggleButtonsStyle(button_width="4em"),
         )
         self.archived = w.Dropdown(
-            options=ARCHIVED_CHOICES, value=query.archived, layout=w.Layout(width="10em")
+            options=list(ARCHIVED_CHOICES),
+            value=next(k for k, v in ARCHIVED_CHOICES.items() if v is query.archived),
+            layout=w.Layout(width="10em"),
         )
         self.refresh_button = _button("Refresh", "refresh", "query the registry again")
         self.table = w.HTML()
@@ -229,6 +237,15 @@ class ModelList(_View):
         )
         self.details = w.VBox()
 
+        for control, css in (
+            (self.name_filter, "jr-name-filter"),
+            (self.description_filter, "jr-description-filter"),
+            (self.sort_by, "jr-sort-by"),
+            (self.order_by, "jr-order-by"),
+            (self.archived, "jr-archived"),
+            (self.model_select, "jr-model-select"),
+        ):
+            control.add_class(css)
         self._search = Debouncer(DEBOUNCE_SECONDS, self._filters_changed)
         self.name_filter.observe(self._search, "value")
         self.description_filter.observe(self._search, "value")
@@ -272,7 +289,7 @@ class ModelList(_View):
                 "name": self.name_filter.value.strip() or None,
                 "description": self.description_filter.value.strip() or None,
                 "labels": list(self.labels_filter.value),
-                "archived": self.archived.value,
+                "archived": ARCHIVED_CHOICES[self.archived.value],
                 "offset": self.offset,
                 "limit": self.pager.size.value,
             },
@@ -432,6 +449,8 @@ class VersionTable(_View):
         self.download_button = _button("Download", "download", "copy the version's files")
         self._clipboard = w.Output(layout=w.Layout(display="none"))
 
+        self.version_select.add_class("jr-version-select")
+        self.snippet_text.add_class("jr-snippet")
         self.pager.size.observe(lambda _c: self._size_changed(), "value")
         self.refresh_button.on_click(lambda _b: self.refresh())
         self.version_select.observe(self._on_select, "value")

@@ -1,0 +1,251 @@
+"""The widgets in a real JupyterLab, driven by Chromium through Playwright.
+
+A registry of 1,200 models (a few with versions and metrics) is served to a
+``jupyter lab`` subprocess; a notebook runs ``ModelList()`` and ``%models``,
+then the test pages, sorts, filters and selects in the browser, and saves the
+screenshot the README shows (``docs/img/widgets-model-list.png``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jupyter_registry import Registry
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "widgets-model-list.png"
+FAMILIES = [
+    ("mnist_cnn", "Handwritten digit classifier (CNN)", ["vision", "ocr"]),
+    ("resnet50", "ImageNet classifier, ResNet-50 backbone", ["vision"]),
+    ("bert-base", "Sentence embeddings fine-tuned on support tickets", ["nlp"]),
+    ("churn-xgb", "Customer churn gradient-boosted trees", ["tabular"]),
+    ("whisper-small", "Speech to text for call transcripts", ["audio", "nlp"]),
+    ("forecast-prophet", "Weekly demand forecast per store", ["timeseries"]),
+]
+
+
+@dataclass
+class Lab:
+    url: str
+    token: str
+    root: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_lab(root: Path, env: dict[str, str], timeout: float = 60) -> Lab:
+    """``jupyter lab`` on a free loopback port, with news and the announcements toast off."""
+    token = uuid.uuid4().hex
+    port = free_port()
+    settings = root / ".lab-settings"
+    notification = (
+        settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    )
+    notification.parent.mkdir(parents=True, exist_ok=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    log = root / "lab.log"
+    args = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={root / '.lab-workspaces'}",
+    ]
+    if os.geteuid() == 0:
+        args.append("--allow-root")
+    with open(log, "wb") as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
+    lab = Lab(f"http://127.0.0.1:{port}/", token, root, process, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{lab.url}api/status?token={token}", timeout=2):
+                return lab
+        except OSError:
+            time.sleep(0.3)
+    lab.stop()
+    raise RuntimeError("jupyter lab did not start in time")
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    nbformat.write(notebook, path)
+
+
+def populate(registry: Registry, count: int, folder: Path) -> None:
+    """``count`` models in a few families; the first of each family gets versions."""
+    for i in range(count):
+        family, description, labels = FAMILIES[i % len(FAMILIES)]
+        registry.create_model(
+            f"{family}-{i // len(FAMILIES):04d}", description=description, labels=labels
+        )
+    (folder / "weights.bin").write_bytes(os.urandom(4096))
+    for family, _, _ in FAMILIES:
+        model = registry.get_model(f"{family}-0000")
+        for step, accuracy in enumerate((0.88, 0.93, 0.962)):
+            checkpoint = registry.create_checkpoint(
+                folder, metrics={"accuracy": accuracy, "loss": round(1.1 - accuracy, 3)}
+            )
+            model.register_version(
+                checkpoint, comment=f"epoch {10 * (step + 1)}", aliases=["staging"]
+            )
+        model.set_alias("production", 2)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    root = tmp_path_factory.mktemp("lab")
+    home = root / ".registry"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_REGISTRY_")}
+    env["JUPYTER_REGISTRY_HOME"] = str(home)
+    populate(Registry(home=str(home)), 1200, Path(tempfile.mkdtemp(dir=root)))
+    server = start_lab(root, env)
+    yield server
+    server.stop()
+
+
+def wait_kernel_idle(page: object) -> None:
+    """Pitfall 12: both the toolbar indicator and the status bar must say idle."""
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)  # type: ignore[attr-defined]
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)  # type: ignore[attr-defined]
+
+
+def test_model_list_in_jupyterlab(lab: Lab) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    magics = (Path(__file__).parent.parent / "jupyter_registry" / "magics.py").exists()
+    cells = ["from jupyter_registry.widgets import ModelList\nview = ModelList()\nview"]
+    if magics:
+        cells.append("%load_ext jupyter_registry\n%models --name resnet")
+    write_notebook(lab.root / "widgets.ipynb", cells)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(f"{lab.url}lab/tree/widgets.ipynb?token={lab.token}")
+            page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+            wait_kernel_idle(page)
+
+            page.locator(".jp-Cell .jp-InputArea-editor").first.click()
+            started = time.monotonic()
+            page.keyboard.press("Shift+Enter")
+            view = page.locator(".jr-model-list").first
+            table = view.locator(".jr-model-table table.jr-table")
+            expect(table.locator("tbody tr")).to_have_count(20, timeout=30_000)
+            first_render = time.monotonic() - started
+            pager = view.locator(".jr-pager").first
+            expect(pager).to_contain_text("1-20 of 1,200 models · page 1 of 60")
+            expect(table.locator("tbody tr").first).to_contain_text("bert-base-0000")
+
+            # page forward twice, then back to the first page
+            pager.locator("button[title='next page']").click()
+            expect(pager).to_contain_text("21-40 of 1,200 models · page 2 of 60")
+            pager.locator("button[title='next page']").click()
+            expect(pager).to_contain_text("41-60 of 1,200 models")
+            pager.locator("button[title='last page']").click()
+            expect(pager).to_contain_text("1,181-1,200 of 1,200 models · page 60 of 60")
+            expect(table.locator("tbody tr").last).to_contain_text("whisper-small-0199")
+            pager.locator("button[title='first page']").click()
+            expect(pager).to_contain_text("1-20 of 1,200 models")
+
+            # sort by last update, newest first: the models that got versions come first
+            view.locator(".jr-sort-by select").select_option(label="updated")
+            view.locator(".jr-order-by button", has_text="desc").click()
+            expect(table.locator("tbody tr").first).to_contain_text("-0000")
+            expect(table.locator("th.jr-sorted")).to_have_text("updated")
+
+            # the debounced search box: type a prefix key by key
+            search = view.locator(".jr-name-filter input")
+            search.press_sequentially("mnist_cnn-000", delay=40)
+            expect(pager).to_contain_text("1-10 of 10 models")
+            expect(table.locator("tbody tr")).to_have_count(10)
+
+            # choose a model: its versions (with metrics columns) open below
+            view.locator(".jr-model-select select").select_option("mnist_cnn-0000")
+            versions = view.locator(".jr-version-table table.jr-table")
+            expect(versions.locator("tbody tr")).to_have_count(3, timeout=15_000)
+            expect(versions.locator("thead")).to_contain_text("metrics.accuracy")
+            expect(versions.locator("tbody tr").nth(1)).to_contain_text("production")
+            view.locator(".jr-version-select select").select_option(label="v2 (production)")
+            expect(versions.locator("tr.jr-selected")).to_contain_text("production")
+            view.locator("button[title='show and copy the load code']").click()
+            expect(view.locator(".jr-snippet textarea")).to_have_value(
+                "from jupyter_registry import Registry\n"
+                "model = Registry().get_model_version('mnist_cnn-0000:production').load()"
+            )
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            view.screenshot(path=str(SCREENSHOT))
+
+            if magics:
+                wait_kernel_idle(page)
+                page.locator(".jp-Cell .jp-InputArea-editor").nth(1).click()
+                page.keyboard.press("Shift+Enter")
+                second = page.locator(".jr-model-list").nth(1)
+                expect(second.locator(".jr-pager")).to_contain_text(
+                    "1-20 of 200 models", timeout=30_000
+                )
+                expect(second.locator("tbody tr").first).to_contain_text("resnet50-0000")
+        finally:
+            browser.close()
+    print(f"first page rendered {first_render:.2f} s after Shift+Enter (cold kernel)")
+    shutil.copy(SCREENSHOT, lab.root / "screenshot.png")

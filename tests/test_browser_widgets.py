@@ -8,36 +8,19 @@ screenshot the README shows (``docs/img/widgets-model-list.png``).
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS, LabProcess, start_lab
 
 from jupyter_registry import Registry
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "widgets-model-list.png"
 FAMILIES = [
     ("mnist_cnn", "Handwritten digit classifier (CNN)", ["vision", "ocr"]),
@@ -47,73 +30,6 @@ FAMILIES = [
     ("whisper-small", "Speech to text for call transcripts", ["audio", "nlp"]),
     ("forecast-prophet", "Weekly demand forecast per store", ["timeseries"]),
 ]
-
-
-@dataclass
-class Lab:
-    url: str
-    token: str
-    root: Path
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_lab(root: Path, env: dict[str, str], timeout: float = 60) -> Lab:
-    """``jupyter lab`` on a free loopback port, with news and the announcements toast off."""
-    token = uuid.uuid4().hex
-    port = free_port()
-    settings = root / ".lab-settings"
-    notification = (
-        settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    )
-    notification.parent.mkdir(parents=True, exist_ok=True)
-    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    log = root / "lab.log"
-    args = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        "--ServerApp.port_retries=0",
-        f"--ServerApp.token={token}",
-        f"--ServerApp.root_dir={root}",
-        f"--LabApp.user_settings_dir={settings}",
-        f"--LabApp.workspaces_dir={root / '.lab-workspaces'}",
-    ]
-    if os.geteuid() == 0:
-        args.append("--allow-root")
-    with open(log, "wb") as out:
-        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=root)
-    lab = Lab(f"http://127.0.0.1:{port}/", token, root, process, log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{lab.url}api/status?token={token}", timeout=2):
-                return lab
-        except OSError:
-            time.sleep(0.3)
-    lab.stop()
-    raise RuntimeError("jupyter lab did not start in time")
 
 
 def write_notebook(path: Path, cells: list[str]) -> None:
@@ -150,15 +66,15 @@ def populate(registry: Registry, count: int, folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabProcess]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed")
-    root = tmp_path_factory.mktemp("lab")
-    home = root / ".registry"
+    base = tmp_path_factory.mktemp("lab")
+    home = base / "registry-home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_REGISTRY_")}
     env["JUPYTER_REGISTRY_HOME"] = str(home)
-    populate(Registry(home=str(home)), 1200, Path(tempfile.mkdtemp(dir=root)))
-    server = start_lab(root, env)
+    populate(Registry(home=str(home)), 1200, Path(tempfile.mkdtemp(dir=base)))
+    server = start_lab(base, env)
     yield server
     server.stop()
 
@@ -169,7 +85,7 @@ def wait_kernel_idle(page: object) -> None:
     page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)  # type: ignore[attr-defined]
 
 
-def test_model_list_in_jupyterlab(lab: Lab) -> None:
+def test_model_list_in_jupyterlab(lab: LabProcess) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     magics = (Path(__file__).parent.parent / "jupyter_registry" / "magics.py").exists()
@@ -182,7 +98,7 @@ def test_model_list_in_jupyterlab(lab: Lab) -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(f"{lab.url}lab/tree/widgets.ipynb?token={lab.token}")
+            page.goto(lab.open_url("lab/tree/widgets.ipynb"))
             page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
             wait_kernel_idle(page)
 
@@ -248,4 +164,3 @@ def test_model_list_in_jupyterlab(lab: Lab) -> None:
         finally:
             browser.close()
     print(f"first page rendered {first_render:.2f} s after Shift+Enter (cold kernel)")
-    shutil.copy(SCREENSHOT, lab.root / "screenshot.png")

@@ -16,7 +16,17 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-KEY_PACKAGES = ("torch", "scikit-learn", "keras", "numpy", "pandas", "jupyter_registry")
+KEY_PACKAGES = (
+    "torch",
+    "safetensors",
+    "scikit-learn",
+    "skops",
+    "keras",
+    "numpy",
+    "pandas",
+    "ipykernel",
+    "jupyter_registry",
+)
 
 
 def _git(folder: Path, *args: str) -> str | None:
@@ -60,7 +70,11 @@ def kernel_info() -> dict[str, Any]:
 
             shell = get_ipython()
             if shell is not None:
-                info["execution_count"] = shell.execution_count
+                # In[] already holds the running cell (IPython 9 bumps execution_count
+                # before running it, IPython 8 after), so its last index is this cell's number.
+                history = shell.user_ns.get("In")
+                count = len(history) - 1 if history else shell.execution_count
+                info["execution_count"] = count
         except ImportError:
             pass
     return info

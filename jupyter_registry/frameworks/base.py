@@ -52,6 +52,23 @@ def adapters() -> tuple[FrameworkAdapter, ...]:
     return tuple(found)
 
 
+def single_file(folder: Path, name: str, pattern: str) -> Path:
+    """The checkpoint's model file: ``name`` if present, else the one file matching ``pattern``."""
+    if (folder / name).is_file():
+        return folder / name
+    found = sorted(p for p in folder.rglob(pattern) if p.is_file())
+    if len(found) != 1:
+        raise ValidationError(
+            f"expected one {pattern} file in the checkpoint, found {len(found)}"
+            + (
+                f": {', '.join(p.relative_to(folder).as_posix() for p in found[:5])}"
+                if found
+                else ""
+            )
+        )
+    return found[0]
+
+
 def adapter_for_object(obj: Any) -> FrameworkAdapter:
     for adapter in adapters():
         if adapter.detect(obj):

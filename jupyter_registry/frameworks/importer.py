@@ -1,0 +1,154 @@
+"""Import a checkpoint's entrypoint from its code folder, in isolation.
+
+An entrypoint is Determined's ``<module>:<object reference>`` (SPEC §6):
+``<module>`` is relative to the checkpoint's code folder (empty: the folder is
+a package and the object is in its ``__init__``), the reference may be dotted
+(``trial_classes.NestedTrial``).
+
+Two versions of a model usually ship modules with the same names
+(``model_def``, ``nets.zoo``). To load both in one process, the modules of a
+code folder are imported under a temporary finder that only knows that
+folder; afterwards they are taken out of ``sys.modules`` again and whatever
+was there before under those names is put back. The loaded objects keep
+their module globals alive, so they keep working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+import threading
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ..errors import ValidationError
+from ..schemas import check_entrypoint
+
+_LOCK = threading.RLock()
+
+
+class _FolderFinder(importlib.abc.MetaPathFinder):
+    """Finds the top-level modules of one folder, and nothing else."""
+
+    def __init__(self, root: Path, names: frozenset[str]) -> None:
+        self.root = str(root)
+        self.names = names
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if "." in fullname or fullname not in self.names:
+            return None
+        return importlib.machinery.PathFinder.find_spec(fullname, [self.root])
+
+
+def top_level_names(root: Path) -> frozenset[str]:
+    """Module and package names importable from the top of ``root``."""
+    if not root.is_dir():
+        return frozenset()
+    names = set()
+    for child in root.iterdir():
+        if child.is_dir() and child.name.isidentifier():
+            names.add(child.name)
+        elif child.suffix == ".py" and child.stem.isidentifier() and child.stem != "__init__":
+            names.add(child.stem)
+    return frozenset(names)
+
+
+def _resolve(module: ModuleType, reference: str, entrypoint: str) -> Any:
+    obj: Any = module
+    for part in reference.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            owner = getattr(obj, "__name__", obj)
+            raise ValidationError(
+                f"entrypoint {entrypoint!r}: {type(obj).__name__} {owner!r} "
+                f"has no attribute {part!r}"
+            ) from None
+    return obj
+
+
+def _package_module(root: Path) -> ModuleType:
+    """The code folder itself as a package (empty ``<module>``), under a unique name."""
+    init = root / "__init__.py"
+    if not init.is_file():
+        single = [p for p in root.glob("*.py")]
+        if len(single) != 1:
+            raise ValidationError(
+                f"entrypoint with an empty module needs {root.name}/__init__.py "
+                "(or a code folder holding exactly one .py file)"
+            )
+        init = single[0]
+    name = "_jupyter_registry_code_" + hashlib.sha256(str(root).encode()).hexdigest()[:16]
+    spec = importlib.util.spec_from_file_location(
+        name, init, submodule_search_locations=[str(root)] if init.name == "__init__.py" else None
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+            del sys.modules[key]
+    return module
+
+
+def load_entrypoint(code: Path | None, entrypoint: str) -> Any:
+    """The object ``entrypoint`` names, imported from ``code`` (or the environment).
+
+    Modules found in ``code`` never stay in ``sys.modules``; a module the code
+    folder does not hold is imported from the environment as usual (classes
+    from installed packages, e.g. ``torch.nn.modules.linear:Linear``).
+    """
+    try:
+        check_entrypoint(entrypoint)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    module_name, _, reference = entrypoint.partition(":")
+    root = code if code is not None and code.is_dir() else None
+    names = top_level_names(root) if root is not None else frozenset()
+    with _LOCK:
+        if not module_name:
+            if root is None:
+                raise ValidationError(
+                    f"entrypoint {entrypoint!r} names the code folder's package, "
+                    "but the checkpoint has no code folder"
+                )
+            return _resolve(_package_module(root), reference, entrypoint)
+        if module_name.partition(".")[0] not in names:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError as exc:
+                where = "the checkpoint's code folder or " if root is not None else ""
+                raise ValidationError(
+                    f"entrypoint {entrypoint!r}: module {module_name!r} is not in "
+                    f"{where}this environment ({exc})"
+                ) from None
+            return _resolve(module, reference, entrypoint)
+        assert root is not None
+
+        def ours(key: str) -> bool:
+            return key.partition(".")[0] in names
+
+        shadowed = {key: sys.modules.pop(key) for key in list(sys.modules) if ours(key)}
+        finder = _FolderFinder(root, names)
+        sys.meta_path.insert(0, finder)
+        importlib.invalidate_caches()
+        try:
+            module = importlib.import_module(module_name)
+            return _resolve(module, reference, entrypoint)
+        except ImportError as exc:
+            raise ValidationError(
+                f"entrypoint {entrypoint!r}: importing {module_name!r} from the checkpoint's "
+                f"code failed: {exc}"
+            ) from exc
+        finally:
+            sys.meta_path.remove(finder)
+            for key in [k for k in sys.modules if ours(k)]:
+                del sys.modules[key]
+            sys.modules.update(shadowed)

@@ -1,0 +1,113 @@
+"""PyTorch ``nn.Module``: weights as safetensors (never pickle), code as an entrypoint.
+
+A checkpoint holds ``weights.safetensors`` (the state dict, shared tensors
+stored once), ``module.json`` (constructor arguments, train/eval mode) and,
+unless the class comes from an installed package, ``code/`` with the class's
+source (see :mod:`.code`). ``load()`` imports the entrypoint in isolation,
+rebuilds the module from the recorded constructor arguments (then the
+checkpoint's hparams) and loads the weights strictly.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import ValidationError
+from ..schemas import DescribeCheckpoint
+from .base import SavedModel, single_file
+from .code import build_kwargs, capture_code, constructor_args
+from .importer import load_entrypoint
+
+WEIGHTS = "weights.safetensors"
+MANIFEST = "module.json"
+
+
+def _check_rebuild(cls: type, kwargs: dict[str, Any], state: dict[str, Any]) -> None:
+    """Fail at save time, not in the fresh process, when ``cls(**kwargs)`` differs."""
+    import torch
+
+    try:
+        with torch.device("meta"):
+            probe = cls(**kwargs)
+        expected = {k: tuple(v.shape) for k, v in probe.state_dict().items()}
+    except Exception:
+        return
+    actual = {k: tuple(v.shape) for k, v in state.items()}
+    if expected != actual:
+        differing = sorted(set(expected) ^ set(actual)) or sorted(
+            k for k in actual if expected.get(k) != actual[k]
+        )
+        raise ValidationError(
+            f"{cls.__qualname__}(**{kwargs}) builds different parameters than this model "
+            f"({', '.join(differing[:5])}); keep the constructor arguments as attributes "
+            "(self.hidden = hidden) so the model can be rebuilt"
+        )
+
+
+class TorchAdapter:
+    name = "torch"
+    formats = ("safetensors",)
+
+    def detect(self, obj: Any) -> bool:
+        nn = sys.modules.get("torch.nn")
+        return nn is not None and isinstance(obj, nn.Module)
+
+    def save(self, obj: Any, folder: Path) -> SavedModel:
+        import torch
+        from safetensors.torch import save_model
+
+        cls = type(obj)
+        entrypoint = capture_code(cls, folder / "code")
+        init_args, missing = constructor_args(obj)
+        if not missing:
+            _check_rebuild(cls, init_args, obj.state_dict())
+        save_model(obj, str(folder / WEIGHTS))
+        manifest = {
+            "class": f"{cls.__module__}.{cls.__qualname__}",
+            "init_args": init_args,
+            "training": bool(obj.training),
+        }
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        return SavedModel(
+            framework=f"torch-{torch.__version__.split('+')[0]}",
+            format="safetensors",
+            entrypoint=entrypoint,
+        )
+
+    def load(self, folder: Path, checkpoint: DescribeCheckpoint, trusted: bool) -> Any:
+        from safetensors.torch import load_file
+
+        if not checkpoint.entrypoint:
+            raise ValidationError(
+                "this safetensors checkpoint has no entrypoint naming the model class; "
+                "load the tensors with safetensors.torch.load_file instead"
+            )
+        cls = load_entrypoint(folder / "code", checkpoint.entrypoint)
+        manifest_file = folder / MANIFEST
+        manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
+        kwargs = build_kwargs(cls, manifest.get("init_args", {}), checkpoint.hparams)
+        model = cls(**kwargs)
+        state = load_file(str(single_file(folder, WEIGHTS, "*.safetensors")))
+        floating = {t.dtype for t in state.values() if t.is_floating_point()}
+        if len(floating) == 1:
+            model.to(next(iter(floating)))
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        # Tensors shared inside the model (tied weights) are stored once.
+        current = model.state_dict()
+        really_missing = [
+            k
+            for k in missing
+            if not any(
+                current[k].data_ptr() == current[s].data_ptr() for s in state if s in current
+            )
+        ]
+        if really_missing or unexpected:
+            raise ValidationError(
+                f"the weights do not fit {cls.__qualname__}(**{kwargs}): "
+                f"missing {really_missing[:5]}, unexpected {list(unexpected)[:5]}"
+            )
+        model.train(bool(manifest.get("training", False)))
+        return model

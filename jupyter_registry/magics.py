@@ -1,0 +1,276 @@
+"""IPython magics: ``%register_version``, ``%models``, ``%versions`` (SPEC §3).
+
+``%load_ext jupyter_registry`` registers them. They are thin: arguments are
+parsed by IPython's ``magic_arguments``, expressions are evaluated in the
+user's namespace, and the work is done by the SDK. A user mistake (an unknown
+variable, an unknown model, ``--metrics`` that is not a dict, any
+``RegistryError``) is reported as a one-line ``UsageError``, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .errors import NotFoundError, RegistryError
+from .sdk import Checkpoint, ModelVersion, Registry, current_checkpoint
+
+FORMAT_BY_SUFFIX = {
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".joblib": "joblib",
+    ".skops": "skops",
+    ".keras": "keras",
+}
+
+
+def _plain(value: Any) -> Any:
+    """numpy / torch scalars and arrays → JSON-friendly Python values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return value.tolist()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes, int, float, bool)):
+        return value.item()
+    return value
+
+
+def _unquote(text: str | None) -> str | None:
+    """``magic_arguments`` keeps the quotes around an argument; drop one matching pair."""
+    if text is not None and len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _parse(func: Any, line: str) -> Any:
+    """Parsed arguments, or None after printing the help for ``-h``/``--help``."""
+    if {"-h", "--help"} & set(line.split()):
+        print(func.__doc__)
+        return None
+    args = parse_argstring(func, line)
+    for key, value in vars(args).items():
+        if isinstance(value, str):
+            setattr(args, key, _unquote(value))
+        elif isinstance(value, list):
+            setattr(args, key, [_unquote(v) if isinstance(v, str) else v for v in value])
+    return args
+
+
+def summary(mv: ModelVersion) -> str:
+    ckpt = mv.checkpoint
+    kind = " ".join(x for x in (ckpt.framework, ckpt.format) if x)
+    aliases = f", aliases: {', '.join(mv.aliases)}" if mv.aliases else ""
+    return (
+        f"Registered {mv.model_name} v{mv.version} "
+        f"(checkpoint {ckpt.uuid[:8]}, {kind}{aliases}) — "
+        f"load with Registry().get_model_version({mv.ref!r}).load()"
+    )
+
+
+@magics_class
+class RegistryMagics(Magics):
+    """The model registry's magics; ``registry`` is ``Registry()`` unless set."""
+
+    registry: Registry | None = None
+
+    def _registry(self) -> Registry:
+        if self.registry is None:
+            self.registry = Registry()
+        return self.registry
+
+    def _eval(self, expr: str, option: str) -> Any:
+        try:
+            return eval(expr, self.shell.user_ns)
+        except Exception as exc:
+            raise UsageError(f"{option} {expr!r}: {type(exc).__name__}: {exc}") from None
+
+    def _eval_dict(self, expr: str | None, option: str) -> dict[str, Any] | None:
+        if expr is None:
+            return None
+        value = self._eval(expr, option)
+        if not isinstance(value, dict):
+            raise UsageError(
+                f"{option} must evaluate to a dict, but {expr!r} is a {type(value).__name__}"
+            )
+        return _plain(value)
+
+    def _target(self, text: str) -> Any:
+        """A variable's value (or expression), else an existing file or folder."""
+        namespace = self.shell.user_ns
+        if text.isidentifier() and text in namespace:
+            return namespace[text]
+        path = Path(text).expanduser()
+        if path.exists():
+            return path
+        if text.isidentifier():
+            raise UsageError(
+                f"{text!r} is neither a variable in this notebook nor a file or folder"
+            )
+        try:
+            return eval(text, namespace)
+        except Exception as exc:
+            raise UsageError(
+                f"{text!r} is neither a file or folder nor an expression that evaluates "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+
+    def _checkpoint(self, registry: Registry, target: Any, args: Any) -> Checkpoint:
+        hparams = self._eval_dict(args.hparams, "--hparams")
+        metrics = self._eval_dict(args.metrics, "--metrics")
+        if isinstance(target, Checkpoint):
+            return target
+        if isinstance(target, (str, os.PathLike)):
+            path = Path(target).expanduser()
+            if not path.exists():
+                raise UsageError(f"no such file or folder: {path}")
+            fmt = FORMAT_BY_SUFFIX.get(path.suffix.lower()) if path.is_file() else None
+            return registry.create_checkpoint(
+                path, format=fmt, entrypoint=args.entrypoint, hparams=hparams, metrics=metrics
+            )
+        if args.entrypoint:
+            raise UsageError("--entrypoint applies to a file or folder, not to an object")
+        return registry.save_checkpoint(target, hparams=hparams, metrics=metrics)
+
+    @magic_arguments()
+    @argument("model", metavar="MODEL", help="name of the model to add a version to")
+    @argument(
+        "obj_or_path",
+        metavar="OBJ_OR_PATH",
+        nargs="?",
+        help=(
+            "a variable holding the trained model (torch nn.Module, scikit-learn estimator, "
+            "Keras model, a Checkpoint) or a file or folder to checkpoint first; without it, "
+            "the checkpoint most recently created in this kernel is registered"
+        ),
+    )
+    @argument(
+        "--metrics",
+        metavar="EXPR",
+        help="a dict of metrics for the new checkpoint, e.g. metrics or \"{'acc': 0.97}\"",
+    )
+    @argument(
+        "--hparams",
+        metavar="EXPR",
+        help="a dict of hyperparameters for the new checkpoint (also constructor arguments)",
+    )
+    @argument(
+        "--alias",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help="point this alias (production, staging, …) at the new version; repeatable",
+    )
+    @argument("--comment", metavar="TEXT", help="a comment on the version (quote it)")
+    @argument("--name", metavar="TEXT", help="a name for the version")
+    @argument(
+        "--entrypoint",
+        metavar="MODULE:OBJECT",
+        help="for a folder: the model class, e.g. nets.zoo:Zoo.MLP (SPEC §6)",
+    )
+    @argument("--create", action="store_true", help="create MODEL if it does not exist")
+    @line_magic
+    def register_version(self, line: str) -> ModelVersion:
+        """Register a checkpoint as a new version of MODEL and return the ModelVersion.
+
+        Examples::
+
+            %register_version mnist_cnn model --metrics metrics --alias staging --create
+            %register_version mnist_cnn              # the current checkpoint again
+            mv = %register_version mnist_cnn ./export --comment "retrained on v2 data"
+
+        EXPR options are Python expressions evaluated in the notebook; quote them
+        when they contain spaces.
+        """
+        args = _parse(self.register_version, line)
+        if args is None:
+            return None
+        try:
+            target = self._target(args.obj_or_path) if args.obj_or_path else None
+            if target is None:
+                checkpoint = current_checkpoint()
+                if checkpoint is None:
+                    raise UsageError(
+                        "no checkpoint was created in this kernel yet: give OBJ_OR_PATH, "
+                        "e.g. %register_version " + args.model + " model"
+                    )
+                if args.metrics or args.hparams or args.entrypoint:
+                    raise UsageError(
+                        "--metrics/--hparams/--entrypoint describe a new checkpoint; the current "
+                        "one is immutable. Give OBJ_OR_PATH to checkpoint the model again"
+                    )
+                registry = Registry(client=checkpoint._client)
+            else:
+                registry = self._registry()
+            try:
+                model = registry.get_model(args.model)
+            except NotFoundError:
+                if not args.create:
+                    raise UsageError(
+                        f"model {args.model!r} does not exist; add --create to create it"
+                    ) from None
+                model = None
+            if target is not None:
+                checkpoint = self._checkpoint(registry, target, args)
+            if model is None:
+                model = registry.create_model(args.model)
+            mv = model.register_version(
+                checkpoint, name=args.name, comment=args.comment, aliases=args.alias
+            )
+        except RegistryError as exc:
+            raise UsageError(str(exc)) from None
+        print(summary(mv))
+        return mv
+
+    @magic_arguments()
+    @argument("--name", metavar="TEXT", help="only models whose name contains TEXT")
+    @argument("--label", metavar="LABEL", action="append", default=[], help="only with LABEL")
+    @argument("--archived", action="store_true", help="show archived models too")
+    @line_magic
+    def models(self, line: str) -> None:
+        """Show the registry's models in the model list widget."""
+        args = _parse(self.models, line)
+        if args is None:
+            return None
+        from IPython.display import display
+
+        from .widgets import ModelList
+
+        filters: dict[str, Any] = {}
+        if args.name:
+            filters["name"] = args.name
+        if args.label:
+            filters["labels"] = args.label
+        if not args.archived:
+            filters["archived"] = False
+        try:
+            display(ModelList(registry=self._registry(), **filters))
+        except RegistryError as exc:
+            raise UsageError(str(exc)) from None
+
+    @magic_arguments()
+    @argument("model", metavar="MODEL", help="name of the model")
+    @line_magic
+    def versions(self, line: str) -> None:
+        """Show the versions of MODEL in the version table widget."""
+        args = _parse(self.versions, line)
+        if args is None:
+            return None
+        from IPython.display import display
+
+        from .widgets import VersionTable
+
+        try:
+            display(VersionTable(self._registry().get_model(args.model)))
+        except RegistryError as exc:
+            raise UsageError(str(exc)) from None
+
+
+def register_magics(ipython: Any) -> None:
+    ipython.register_magics(RegistryMagics)

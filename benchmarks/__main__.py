@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = {"core": "benchmarks.core"}
+SUITES = {
+    "core": "benchmarks.core",
+    "compare": "benchmarks.compare",
+    "transfer": "benchmarks.transfer",
+}
 
 
 def main() -> None:

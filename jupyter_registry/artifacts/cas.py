@@ -16,6 +16,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -26,6 +27,7 @@ from ..errors import IntegrityError, NotFoundError, StorageError, ValidationErro
 from ..schemas import BlobInfo
 
 CHUNK = 4 * 1024 * 1024
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jupyter-registry-sha256")
 
 
 def _chunks(stream: BinaryIO | Iterable[bytes]) -> Iterator[bytes]:
@@ -91,10 +93,18 @@ class BlobStore:
         if self.local:
             Path(tmp).parent.mkdir(parents=True, exist_ok=True)
         with self.fs.open(tmp, "wb") as out:
+            pending: Future[None] | None = None
             for chunk in _chunks(stream):
-                digest.update(chunk)
+                # Hash the chunk on the hashing thread while this one writes it:
+                # both release the GIL, so large files cost max(hash, write), not the sum.
+                hashed = _HASHER.submit(digest.update, chunk)
                 out.write(chunk)
                 size += len(chunk)
+                if pending is not None:
+                    pending.result()
+                pending = hashed
+            if pending is not None:
+                pending.result()
             if self.local:
                 out.flush()
                 os.fsync(out.fileno())

@@ -52,7 +52,11 @@ def git_state(folder: Path) -> dict[str, Any] | None:
 
 
 def kernel_info() -> dict[str, Any]:
-    """The notebook and kernel this process serves, when it is a Jupyter kernel."""
+    """The notebook and kernel this process serves, when it is a Jupyter kernel.
+
+    Jupyter Server gives a kernel its notebook's full path in ``JPY_SESSION_NAME``;
+    the kernel id is the stem of ipykernel's connection file (``kernel-<id>.json``).
+    """
     info: dict[str, Any] = {}
     notebook = os.environ.get("JPY_SESSION_NAME")
     if notebook:
@@ -70,6 +74,9 @@ def kernel_info() -> dict[str, Any]:
 
             shell = get_ipython()
             if shell is not None:
+                vscode = shell.user_ns.get("__vsc_ipynb_file__")  # VS Code's notebooks
+                if "notebook" not in info and isinstance(vscode, str):
+                    info["notebook"] = vscode
                 # In[] already holds the running cell (IPython 9 bumps execution_count
                 # before running it, IPython 8 after), so its last index is this cell's number.
                 history = shell.user_ns.get("In")

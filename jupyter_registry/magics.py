@@ -124,18 +124,21 @@ class RegistryMagics(Magics):
     def _checkpoint(self, registry: Registry, target: Any, args: Any) -> Checkpoint:
         hparams = self._eval_dict(args.hparams, "--hparams")
         metrics = self._eval_dict(args.metrics, "--metrics")
-        if isinstance(target, Checkpoint):
-            return target
         if isinstance(target, (str, os.PathLike)):
             path = Path(target).expanduser()
             if not path.exists():
                 raise UsageError(f"no such file or folder: {path}")
-            fmt = FORMAT_BY_SUFFIX.get(path.suffix.lower()) if path.is_file() else None
+            fmt = args.format or (
+                FORMAT_BY_SUFFIX.get(path.suffix.lower()) if path.is_file() else None
+            )
             return registry.create_checkpoint(
                 path, format=fmt, entrypoint=args.entrypoint, hparams=hparams, metrics=metrics
             )
-        if args.entrypoint:
-            raise UsageError("--entrypoint applies to a file or folder, not to an object")
+        if args.entrypoint or args.format:
+            raise UsageError(
+                "--entrypoint and --format apply to a file or folder; "
+                f"a {type(target).__name__} is saved by its framework adapter"
+            )
         return registry.save_checkpoint(target, hparams=hparams, metrics=metrics)
 
     @magic_arguments()
@@ -146,7 +149,8 @@ class RegistryMagics(Magics):
         nargs="?",
         help=(
             "a variable holding the trained model (torch nn.Module, scikit-learn estimator, "
-            "Keras model, a Checkpoint) or a file or folder to checkpoint first; without it, "
+            "Keras model), a Checkpoint or ModelVersion to register again, or a file or folder "
+            "to checkpoint first; without it, "
             "the checkpoint most recently created in this kernel is registered"
         ),
     )
@@ -174,9 +178,17 @@ class RegistryMagics(Magics):
         metavar="MODULE:OBJECT",
         help="for a folder: the model class, e.g. nets.zoo:Zoo.MLP (SPEC §6)",
     )
+    @argument(
+        "--format",
+        metavar="FORMAT",
+        help=(
+            "for a file or folder: safetensors, skops, keras, pickle, joblib or files "
+            "(default: from the file's suffix, else files)"
+        ),
+    )
     @argument("--create", action="store_true", help="create MODEL if it does not exist")
     @line_magic
-    def register_version(self, line: str) -> ModelVersion:
+    def register_version(self, line: str) -> ModelVersion | None:
         """Register a checkpoint as a new version of MODEL and return the ModelVersion.
 
         Examples::
@@ -193,21 +205,26 @@ class RegistryMagics(Magics):
             return None
         try:
             target = self._target(args.obj_or_path) if args.obj_or_path else None
-            if target is None:
-                checkpoint = current_checkpoint()
-                if checkpoint is None:
-                    raise UsageError(
-                        "no checkpoint was created in this kernel yet: give OBJ_OR_PATH, "
-                        "e.g. %register_version " + args.model + " model"
-                    )
-                if args.metrics or args.hparams or args.entrypoint:
-                    raise UsageError(
-                        "--metrics/--hparams/--entrypoint describe a new checkpoint; the current "
-                        "one is immutable. Give OBJ_OR_PATH to checkpoint the model again"
-                    )
-                registry = Registry(client=checkpoint._client)
-            else:
-                registry = self._registry()
+            if isinstance(target, ModelVersion):
+                target = target.checkpoint
+            existing = current_checkpoint() if target is None else target
+            if not isinstance(existing, Checkpoint):
+                existing = None
+            if target is None and existing is None:
+                raise UsageError(
+                    "no checkpoint was created in this kernel yet: give OBJ_OR_PATH, "
+                    f"e.g. %register_version {args.model} model"
+                )
+            if existing is not None and (
+                args.metrics or args.hparams or args.entrypoint or args.format
+            ):
+                raise UsageError(
+                    "--metrics/--hparams/--entrypoint/--format describe a new checkpoint, and "
+                    f"checkpoint {existing.uuid[:8]} already exists (checkpoints are immutable); "
+                    "give OBJ_OR_PATH to checkpoint the model again"
+                )
+            # An existing checkpoint is registered in the registry that holds it.
+            registry = Registry(client=existing._client) if existing else self._registry()
             try:
                 model = registry.get_model(args.model)
             except NotFoundError:
@@ -216,8 +233,7 @@ class RegistryMagics(Magics):
                         f"model {args.model!r} does not exist; add --create to create it"
                     ) from None
                 model = None
-            if target is not None:
-                checkpoint = self._checkpoint(registry, target, args)
+            checkpoint = existing or self._checkpoint(registry, target, args)
             if model is None:
                 model = registry.create_model(args.model)
             mv = model.register_version(

@@ -317,6 +317,22 @@ FOLDER_CELLS = [
     ),
     "%load_ext jupyter_registry",
     "%register_version {name} mlp --create --alias production",
+    (
+        "from torch import nn\nfrom nets.layers import Scale\n\n\n"
+        "class Wrapped(nn.Module):\n"
+        "    def __init__(self, width):\n"
+        "        super().__init__()\n"
+        "        self.width = width\n"
+        "        self.inner = Zoo.MLP(width)\n"
+        "        self.post = Scale(-1.0)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.post(self.inner(x))"
+    ),
+    (
+        "torch.manual_seed(2)\nwrapped = Wrapped(5).eval()\n"
+        "save_file({'x': x, 'y': wrapped(x).detach()}, 'io2.safetensors')\n"
+        "%register_version {name}-wrapped wrapped --create --alias production"
+    ),
 ]
 
 
@@ -358,10 +374,27 @@ def test_model_from_a_module_folder_with_registryignore_and_dotted_entrypoint(
             "print(type(model).__name__, model.training, int(model.steps))",
             "print(type(model).__qualname__, model.training)",
         )
-        .replace('"model_def" in sys.modules', '"nets" in sys.modules')
+        .replace('"model_def" in sys.modules', '{"nets", "model_def"} & set(sys.modules)')
     )
     out = load_elsewhere(tmp_path, script)
-    assert out.split() == ["Zoo.MLP", "False", "identical", "False"]
+    assert out.split() == ["Zoo.MLP", "False", "identical", "set()"]
+
+    # A notebook class built on the folder's classes: its cell code plus the folder.
+    assert f"Registered {name}-wrapped v1" in text_of(nb.cells[4])
+    wrapped = Registry().get_model(f"{name}-wrapped").get_version("production").checkpoint
+    assert wrapped.entrypoint == "model_def:Wrapped"
+    assert {"code/model_def.py", "code/nets/zoo.py", "code/nets/layers.py"} <= set(
+        wrapped.resources
+    )
+    captured = (wrapped.local_folder() / "code" / "model_def.py").read_text()
+    assert "from nets.zoo import Zoo" in captured and "from nets.layers import Scale" in captured
+    out = load_elsewhere(
+        tmp_path,
+        script.replace("io.safetensors", "io2.safetensors").replace(
+            repr(name), repr(f"{name}-wrapped")
+        ),
+    )
+    assert out.split() == ["Wrapped", "False", "identical", "set()"]
 
 
 ERROR_CELLS = [
@@ -377,6 +410,15 @@ ERROR_CELLS = [
     "%register_version --help",
     "%versions {name}",
     "%versions no-such-model",
+    (
+        "import torch\nfrom torch import nn\nDEVICE = torch.device('cpu')\n\n\n"
+        "class OnDevice(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Linear(2, 2, device=DEVICE)"
+    ),
+    "%register_version {name} OnDevice()",
+    "%models --name {name}",
 ]
 
 
@@ -414,6 +456,14 @@ def test_bad_arguments_give_one_line_errors_and_pickle_needs_trust(tmp_path: Pat
         for o in nb.cells[10].outputs
     )
     assert error_line(11) == "UsageError: no model named 'no-such-model'"
+    assert error_line(13) == (
+        "UsageError: the code stored for OnDevice cannot build it: name 'DEVICE' is not "
+        "defined; define that name in a cell as a literal, a function or a class, or import it"
+    )
+    assert any(
+        "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+        for o in nb.cells[14].outputs
+    )
     # nothing half-made by the failed calls: one model, one version, one checkpoint
     assert [v.version for v in Registry().get_model(name).get_versions()] == [1]
     assert len(Registry().get_checkpoints()) == 1

@@ -33,8 +33,13 @@ def _check_rebuild(cls: type, kwargs: dict[str, Any], state: dict[str, Any]) -> 
         with torch.device("meta"):
             probe = cls(**kwargs)
         expected = {k: tuple(v.shape) for k, v in probe.state_dict().items()}
+    except NameError as exc:
+        raise ValidationError(
+            f"the code stored for {cls.__qualname__} cannot build it: {exc}; define that name "
+            "in a cell as a literal, a function or a class, or import it"
+        ) from None
     except Exception:
-        return
+        return  # a probe that cannot run on the meta device proves nothing
     actual = {k: tuple(v.shape) for k, v in state.items()}
     if expected != actual:
         differing = sorted(set(expected) ^ set(actual)) or sorted(
@@ -61,9 +66,18 @@ class TorchAdapter:
 
         cls = type(obj)
         entrypoint = capture_code(cls, folder / "code")
+        try:  # what a fresh process will import, checked now rather than there
+            rebuilt = load_entrypoint(folder / "code", entrypoint)
+        except ValidationError:
+            raise
+        except Exception as exc:
+            raise ValidationError(
+                f"the code stored for {cls.__qualname__} does not import: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
         init_args, missing = constructor_args(obj)
         if not missing:
-            _check_rebuild(cls, init_args, obj.state_dict())
+            _check_rebuild(rebuilt, init_args, obj.state_dict())
         save_model(obj, str(folder / WEIGHTS))
         manifest = {
             "class": f"{cls.__module__}.{cls.__qualname__}",

@@ -314,13 +314,11 @@ def test_refresh_button_and_live_refresh(backend: Any, ns: str, views: list[Any]
 
 
 def test_live_refresh_after_a_cell(
-    backend: Any, ns: str, model_folder: Path, views: list[Any]
+    backend: Any, shell: Any, ns: str, model_folder: Path, views: list[Any]
 ) -> None:
     """A registration in a cell (any ``Registry()`` in the kernel) refreshes when the cell ends."""
     if backend.server is not None:
         pytest.skip("over HTTP the kernel hears no change events: the refresh button is it")
-    from IPython.core.interactiveshell import InteractiveShell
-
     registry = backend.registry()
     model = registry.create_model(f"{ns}live")
     view = ModelList(registry, name=ns)
@@ -328,27 +326,50 @@ def test_live_refresh_after_a_cell(
     view.select(f"{ns}live")
     assert view.versions is not None and view.versions.total == 0
 
-    shell = InteractiveShell.instance()
-    try:
-        live._install()  # the shell exists now; views made from here on hook it anyway
-        shell.user_ns.update(
-            second=backend.registry(), folder=model_folder, name=model.name, view=view
-        )
-        result = shell.run_cell(
-            "ckpt = second.create_checkpoint(folder, metrics={'acc': 0.5})\n"
-            "second.get_model(name).register_version(ckpt, aliases=['production'])\n"
-            "during = view.versions.total\n"
-        )
-        result.raise_error()
-        assert shell.user_ns["during"] == 0, "no refresh in the middle of the cell"
-        assert view.versions.total == 1
-        assert view.versions.frame["aliases"].tolist() == [["production"]]
-        assert view.frame["versions"].tolist() == [1]
-    finally:
-        shell.events.unregister("pre_run_cell", live._pre_run_cell)
-        shell.events.unregister("post_run_cell", live._post_run_cell)
-        live._shell = None
-        InteractiveShell.clear_instance()
+    shell.user_ns.update(second=backend.registry(), folder=model_folder, name=model.name, view=view)
+    shell.run_cell(
+        "ckpt = second.create_checkpoint(folder, metrics={'acc': 0.5})\n"
+        "second.get_model(name).register_version(ckpt, aliases=['production'])\n"
+        "during = view.versions.total\n"
+    ).raise_error()
+    assert shell.user_ns["during"] == 0, "no refresh in the middle of the cell"
+    assert view.versions.total == 1
+    assert view.versions.frame["aliases"].tolist() == [["production"]]
+    assert view.frame["versions"].tolist() == [1]
+
+
+@pytest.fixture
+def shell() -> Iterator[Any]:
+    """An in-process IPython shell whose cell hooks the live refresh listens to."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    live._install()
+    yield ip
+    ip.events.unregister("pre_run_cell", live._pre_run_cell)
+    ip.events.unregister("post_run_cell", live._post_run_cell)
+    live._shell = None
+    InteractiveShell.clear_instance()
+
+
+def test_live_refresh_after_register_version_magic(
+    shell: Any, ns: str, model_folder: Path, views: list[Any]
+) -> None:
+    if not (Path(__file__).parent.parent / "jupyter_registry" / "magics.py").exists():
+        pytest.skip("the magics have not landed")
+    view = ModelList(name=ns)  # the default registry, as %register_version uses
+    views.append(view)
+    assert view.total == 0
+    shell.user_ns["folder"] = str(model_folder)
+    shell.run_cell("%load_ext jupyter_registry").raise_error()
+    shell.run_cell(f"%register_version {ns}cnn folder --create --alias production").raise_error()
+    assert view.frame["name"].tolist() == [f"{ns}cnn"]
+    assert view.frame["versions"].tolist() == [1]
+    versions = VersionTable(f"{ns}cnn")
+    views.append(versions)
+    shell.run_cell(f"%register_version {ns}cnn folder").raise_error()
+    assert versions.frame["version"].tolist() == [2, 1]
+    assert versions.frame["aliases"].tolist() == [[], ["production"]]
 
 
 def test_unknown_filter_is_an_error(registry: Registry) -> None:

@@ -372,6 +372,48 @@ def test_live_refresh_after_register_version_magic(
     assert versions.frame["aliases"].tolist() == [[], ["production"]]
 
 
+def test_selected_model_deleted_elsewhere(
+    registry: Registry, versioned: str, views: list[Any]
+) -> None:
+    view = ModelList(registry, name=versioned)
+    views.append(view)
+    view.select(versioned)
+    registry.delete_model(versioned)  # refreshes the open view at once
+    assert view.total == 0 and view.frame.empty
+    assert view.versions is not None and view.versions.last_error is not None
+    assert "no model named" in view.versions.last_error
+    view.model_select.value = None
+    assert view.selected == versioned, "the details stay until another model is chosen"
+    view.select(None)
+    assert view.details.children == ()
+
+
+def test_over_http(
+    request: pytest.FixtureRequest, tmp_path: Path, ns: str, views: list[Any]
+) -> None:
+    """The same views over a Jupyter server's REST API (``Registry(server=...)``)."""
+    from conftest import make_backend
+
+    registry = make_backend("remote", request, tmp_path).registry()
+    model = registry.create_model(f"{ns}remote", labels=["vision"])
+    for i in range(3):
+        registry.create_model(f"{ns}other{i}")
+    (tmp_path / "w.bin").write_bytes(b"weights")
+    model.register_version(registry.create_checkpoint(tmp_path / "w.bin", metrics={"f1": 0.8}))
+    view = ModelList(registry, name=ns, page_size=2, labels=["vision"])
+    views.append(view)
+    assert view.frame["name"].tolist() == [f"{ns}remote"]
+    view.labels_filter.value = []
+    assert view.total == 4 and len(view.frame) == 2
+    view.pager.next.click()
+    assert view.frame["name"].tolist() == [f"{ns}other2", f"{ns}remote"]
+    versions = view.select(f"{ns}remote")
+    assert versions is not None and versions.frame["metrics.f1"].tolist() == [0.8]
+    versions.set_alias("production")
+    assert registry.get_model_version(f"{ns}remote:production").version == 1
+    assert versions.download("dl") is not None and (Path("dl") / "w.bin").read_bytes() == b"weights"
+
+
 def test_unknown_filter_is_an_error(registry: Registry) -> None:
     from jupyter_registry import ValidationError
 

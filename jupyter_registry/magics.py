@@ -10,6 +10,8 @@ variable, an unknown model, ``--metrics`` that is not a dict, any
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from .errors import NotFoundError, RegistryError
+from .frameworks.code import CodeCaptureWarning
 from .sdk import Checkpoint, ModelVersion, Registry, current_checkpoint
 
 FORMAT_BY_SUFFIX = {
@@ -203,6 +206,20 @@ class RegistryMagics(Magics):
         args = _parse(self.register_version, line)
         if args is None:
             return None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CodeCaptureWarning)
+            mv = self._register(args)
+        for warning in caught:
+            if issubclass(warning.category, CodeCaptureWarning):
+                print(f"Warning: {warning.message}", file=sys.stderr)
+            else:
+                warnings.showwarning(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        print(summary(mv))
+        return mv
+
+    def _register(self, args: Any) -> ModelVersion:
         try:
             target = self._target(args.obj_or_path) if args.obj_or_path else None
             if isinstance(target, ModelVersion):
@@ -241,7 +258,6 @@ class RegistryMagics(Magics):
             )
         except RegistryError as exc:
             raise UsageError(str(exc)) from None
-        print(summary(mv))
         return mv
 
     @magic_arguments()

@@ -419,6 +419,16 @@ ERROR_CELLS = [
     ),
     "%register_version {name} OnDevice()",
     "%models --name {name}",
+    (
+        "MEAN = torch.zeros(2)\n\n\n"
+        "class Centered(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Linear(2, 2)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.fc(x - MEAN)"
+    ),
+    "%register_version {name} Centered()",
 ]
 
 
@@ -464,6 +474,9 @@ def test_bad_arguments_give_one_line_errors_and_pickle_needs_trust(tmp_path: Pat
         "application/vnd.jupyter.widget-view+json" in o.get("data", {})
         for o in nb.cells[14].outputs
     )
-    # nothing half-made by the failed calls: one model, one version, one checkpoint
-    assert [v.version for v in Registry().get_model(name).get_versions()] == [1]
-    assert len(Registry().get_checkpoints()) == 1
+    # nothing half-made by the failed calls: the two good ones made one version each
+    warned = text_of(nb.cells[16])
+    assert "Centered uses notebook name(s) MEAN whose values cannot be stored" in warned
+    assert f"Registered {name} v2" in warned
+    assert [v.version for v in Registry().get_model(name).get_versions()] == [2, 1]
+    assert len(Registry().get_checkpoints()) == 2

@@ -29,6 +29,7 @@ import linecache
 import shutil
 import sys
 import sysconfig
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -38,6 +39,12 @@ from ..artifacts.collect import IGNORE_FILE, collect
 from ..errors import ValidationError
 
 MODULE_NAME = "model_def"
+
+
+class CodeCaptureWarning(UserWarning):
+    """The stored code may not rebuild the model in a fresh process."""
+
+
 _BUILTINS = frozenset(dir(builtins))
 
 
@@ -187,6 +194,23 @@ def _names_used(node: ast.AST) -> set[str]:
     return used - _BUILTINS
 
 
+def _names_bound_inside(node: ast.AST) -> set[str]:
+    """Names a definition binds for itself: arguments, assignments, inner defs, imports."""
+    bound = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and not isinstance(sub.ctx, ast.Load):
+            bound.add(sub.id)
+        elif isinstance(sub, ast.arg):
+            bound.add(sub.arg)
+        elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(sub.name)
+        elif isinstance(sub, ast.alias):
+            bound.add(sub.asname or sub.name.partition(".")[0])
+        elif isinstance(sub, ast.ExceptHandler) and sub.name:
+            bound.add(sub.name)
+    return bound
+
+
 def _import_for_value(name: str, value: Any) -> str | None:
     """An import statement that binds ``name`` to ``value`` in a fresh process."""
     if isinstance(value, ModuleType):
@@ -270,6 +294,24 @@ def capture_notebook_class(cls: type, code_dir: Path) -> str:
         lines += ["", "", definition.text]
     text = "\n".join(lines).strip() + "\n"
     compile(text, f"{MODULE_NAME}.py", "exec")
+    defined = set(wanted) | set(synthesized)
+    unresolved = sorted(
+        {
+            name
+            for d in bodies
+            if d.node is not None
+            for name in _names_used(d.node) - _names_bound_inside(d.node) - defined
+            if name in namespace
+        }
+    )
+    if unresolved:
+        warnings.warn(
+            f"{cls.__qualname__} uses notebook name(s) {', '.join(unresolved)} whose values "
+            "cannot be stored as code (not a literal, function, class or import); a fresh "
+            "process will not have them. Pass them as constructor arguments or buffers.",
+            CodeCaptureWarning,
+            stacklevel=2,
+        )
     code_dir.mkdir(parents=True, exist_ok=True)
     for module in user_modules:
         copy_project(module, code_dir)

@@ -210,6 +210,11 @@ def test_model_upkeep(backend: Backend, ns: str, tmp_path: Path) -> None:
     archived = run_json(backend, "model", "list", "--name", ns, "--archived")["models"]
     assert [m["name"] for m in archived] == [name]
     assert run_json(backend, "model", "unarchive", name)["archived"] is False
+    updated = run_json(backend, "model", "update", name, "-d", "new words", "--label", "ocr")
+    assert updated["description"] == "new words" and updated["labels"] == ["ocr"]
+    updated = run_json(backend, "model", "update", name, "-d", "", "--clear-labels")
+    assert updated["description"] is None and updated["labels"] == []
+    run(backend, "model", "update", name, "--label", "vision")
     assert run_json(backend, "model", "list", "--label", "vision", "--name", ns)["models"]
 
     run(backend, "model", "delete", name, code=1, stdin="n\n")  # declined
@@ -230,6 +235,10 @@ def test_alias_moves_and_is_removed(backend: Backend, ns: str, model_folder: Pat
     versions = run_json(backend, "model", "list-versions", name)["versions"]
     assert [v["aliases"] for v in versions] == [["best"], []]
     run(backend, "model", "remove-alias", name, "best")
+    deleted = run_json(backend, "model", "delete-version", name, "v1", "--yes")
+    assert deleted == {"model": name, "deleted_version": 1}
+    again = run(backend, "model", "register-version", name, uuid)
+    assert again.stdout.strip() == f"Registered {name} version 3"  # never reused
     assert_one_line_error(run(backend, "checkpoint", "describe", f"{name}:best", code=1))
     listed = run_json(backend, "checkpoint", "list", "--limit", "1")["checkpoints"]
     assert [c["uuid"] for c in listed] == [uuid]

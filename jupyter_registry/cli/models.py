@@ -157,6 +157,27 @@ def describe(inv: Invocation, name: str) -> None:
     inv.emit({"model": found.info, "latest_version": latest and latest.info}, text)
 
 
+@registry_command(model, "update")
+@click.argument("name")
+@click.option("--description", "-d", help="The new description ('' clears it).")
+@click.option("--label", "labels", multiple=True, metavar="LABEL", help="Replace the labels.")
+@click.option("--clear-labels", is_flag=True, help="Remove every label.")
+def update(
+    inv: Invocation,
+    name: str,
+    description: str | None,
+    labels: tuple[str, ...],
+    clear_labels: bool,
+) -> None:
+    """Change a model's description or labels."""
+    found = inv.registry.get_model(name)
+    if description is not None:
+        found.set_description(description or None)
+    if labels or clear_labels:
+        found.set_labels(labels)
+    inv.emit(found.info, lambda: model_details(found.info))
+
+
 @registry_command(model, "register-version")
 @click.argument("name")
 @click.argument("checkpoint_uuid")
@@ -214,13 +235,32 @@ def remove_alias(inv: Invocation, name: str, alias: str) -> None:
     inv.emit({"model": name, "removed_alias": alias}, f"Removed alias {name}:{alias}")
 
 
+@registry_command(model, "delete-version")
+@click.argument("name")
+@click.argument("version", metavar="VERSION")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def delete_version(inv: Invocation, name: str, version: str, yes: bool) -> None:
+    """Delete one version of a model.
+
+    VERSION is a number (3, v3) or an alias. Its number is never reused.
+    """
+    found = inv.registry.get_model(name).get_version(version)
+    if not yes:
+        click.confirm(f"Delete {name} version {found.version}?", abort=True, err=True)
+    found.delete()
+    inv.emit(
+        {"model": name, "deleted_version": found.version},
+        f"Deleted {name} version {found.version}",
+    )
+
+
 @registry_command(model, "delete")
 @click.argument("name")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def delete(inv: Invocation, name: str, yes: bool) -> None:
     """Delete a model and all its versions.
 
-    The checkpoints stay; `jupyter registry gc` frees files no checkpoint uses.
+    The checkpoints the versions pointed at stay in the registry.
     """
     if not yes:
         click.confirm(f"Delete model {name} and all its versions?", abort=True, err=True)

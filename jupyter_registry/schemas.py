@@ -18,12 +18,13 @@ from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 import pydantic
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from .errors import ValidationError
 
 MAX_METADATA_BYTES = 1024 * 1024
 MAX_PAGE = 10_000
+MAX_OFFSET = 2**62  # fits every database's 64-bit integers
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 _NUMBER_REF = re.compile(r"v?([0-9]+)")
@@ -118,11 +119,23 @@ def check_sha256(value: str) -> str:
     return value
 
 
-ModelName = Annotated[str, AfterValidator(check_name)]
-AliasName = Annotated[str, AfterValidator(check_alias)]
+# The validators decide; these patterns only describe the same rules in the
+# generated OpenAPI document (so API clients and fuzzers know them up front).
+NAME_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+ALIAS_PATTERN = r"^(?!latest$)(?!v?[0-9]+$)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+ModelName = Annotated[
+    str, AfterValidator(check_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})
+]
+AliasName = Annotated[
+    str, AfterValidator(check_alias), WithJsonSchema({"type": "string", "pattern": ALIAS_PATTERN})
+]
 Label = Annotated[str, AfterValidator(check_label)]
 Metadata = Annotated[dict[str, Any], AfterValidator(check_metadata)]
-Sha256 = Annotated[str, AfterValidator(check_sha256)]
+Sha256 = Annotated[
+    str, AfterValidator(check_sha256), WithJsonSchema({"type": "string", "pattern": SHA256_PATTERN})
+]
 RelativePath = Annotated[str, AfterValidator(check_relative_path)]
 Entrypoint = Annotated[str | None, AfterValidator(check_entrypoint)]
 JsonObject = Metadata
@@ -198,7 +211,7 @@ class ListModelsQuery(_Request):
     description: str | None = None
     labels: list[str] = Field(default_factory=list)
     archived: bool | None = None
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     limit: int = Field(100, ge=1, le=MAX_PAGE)
 
 
@@ -213,7 +226,7 @@ class ListModelsResponse(_Response):
 class CheckpointFile(_Request):
     path: RelativePath
     sha256: Sha256
-    size: int = Field(ge=0)
+    size: int = Field(ge=0, le=MAX_OFFSET)
 
 
 class CreateCheckpoint(_Request):
@@ -290,7 +303,7 @@ class ListVersionsResponse(_Response):
 
 
 class SetAlias(_Request):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_OFFSET)
 
 
 # --- references -----------------------------------------------------------
@@ -319,6 +332,8 @@ def parse_version_ref(ref: int | str | None) -> VersionRef:
     if isinstance(ref, int):
         if ref < 1:
             raise ValidationError(f"invalid version number {ref}: versions start at 1")
+        if ref > MAX_OFFSET:
+            raise ValidationError(f"invalid version number {ref}: too large")
         return VersionRef(number=ref)
     match = _NUMBER_REF.fullmatch(ref)
     if match:
@@ -353,9 +368,13 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{where}: {message}" if where else message
 
 
-def parse(schema: type[T], data: Any) -> T:
-    """Validate ``data`` into ``schema``, raising our ValidationError with a readable message."""
+def parse(schema: type[T], data: Any, strict: bool = False) -> T:
+    """Validate ``data`` into ``schema``, raising our ValidationError with a readable message.
+
+    ``strict`` refuses type coercion (``0`` for ``false``, ``"5"`` for ``5``), as
+    the REST layer does for JSON bodies, whose types are exact.
+    """
     try:
-        return schema.model_validate(data)
+        return schema.model_validate(data, strict=strict)
     except pydantic.ValidationError as exc:
         raise ValidationError("; ".join(_describe(e) for e in exc.errors())) from None

@@ -248,7 +248,9 @@ class RegistryService:
         with self.store.session(write=True) as session:
             row = self._model_row(session, name, lock=True)
             for field in ("description", "notes", "archived"):
-                if field in changes:
+                # description may be cleared with null; notes and archived are
+                # never null, so an explicit null leaves them alone
+                if field in changes and (changes[field] is not None or field == "description"):
                     setattr(row, field, changes[field])
             if request.labels is not None:
                 self._set_labels(row, request.labels)

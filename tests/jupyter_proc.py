@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import requests
 from jupyter_server.serverapp import ServerApp
@@ -116,6 +117,35 @@ def start_jupyter(
         time.sleep(0.3)
     server.stop()
     raise RuntimeError("jupyter server did not start in time")
+
+
+class PeakRss:
+    """Samples a process's resident memory in a background thread; ``peak`` is the maximum seen."""
+
+    def __init__(self, pid: int, interval: float = 0.02) -> None:
+        self.process = psutil.Process(pid)
+        self.baseline = self.process.memory_info().rss
+        self.peak = self.baseline
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            self._stop.wait(self.interval)
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.baseline
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 class _ThreadServerApp(ServerApp):

@@ -95,7 +95,7 @@ def endpoint(operation: Operation) -> Callable[[Callable[..., Any]], Verb]:
             kwargs: dict[str, Any] = {}
             try:
                 if operation.body is not None:
-                    kwargs["body"] = parse(operation.body, self.json_body())
+                    kwargs["body"] = parse(operation.body, self.json_body(), strict=True)
                 if operation.query is not None:
                     kwargs["query"] = parse(operation.query, self.query_args(operation))
                 result = method(self, *args, **kwargs)
@@ -144,13 +144,15 @@ class RegistryHandler(APIHandler):
         if len(body) > MAX_JSON_BODY:
             raise ApiError(413, "PayloadTooLarge", f"request body is over {MAX_JSON_BODY} bytes")
         if not body.strip():
-            return {}
+            raise ApiError(400, "ValidationError", "a JSON request body is required")
         try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(
-                400, "ValidationError", f"request body is not valid JSON: {exc}"
-            ) from None
+            data = json.loads(body)
+            # JSON may escape lone surrogates, which no database can store as text.
+            json.dumps(data, ensure_ascii=False).encode()
+        except (ValueError, UnicodeError) as exc:
+            message = f"request body is not valid JSON: {exc}"
+            raise ApiError(400, "ValidationError", message) from None
+        return data
 
     def query_args(self, operation: Operation) -> dict[str, Any]:
         """The query string as schema fields: list fields repeat, others take the last value."""
@@ -165,6 +167,22 @@ class RegistryHandler(APIHandler):
             is_list = origin is list or str(info.annotation).startswith("list[")
             args[name] = values if is_list else values[-1]
         return args
+
+    def check_xsrf_cookie(self) -> None:
+        """Say 401 to a request with no identity at all; XSRF refusals of a session stay 403."""
+        if getattr(self, "_jupyter_current_user", True) is None:
+            raise ApiError(401, "Unauthorized", "authentication required: send a Jupyter token")
+        super().check_xsrf_cookie()
+
+    def get_login_url(self) -> str:
+        # Reached through @web.authenticated with no user: an API answers 401, not a redirect.
+        raise ApiError(401, "Unauthorized", "authentication required: send a Jupyter token")
+
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        verbs = ("get", "head", "post", "put", "patch", "delete")
+        declared = [v for v in verbs if hasattr(getattr(cls, v), "__registry_operation__")]
+        return [v.upper() for v in declared]
 
     def api_url(self, *segments: str) -> str:
         """The absolute path of an API resource, each segment percent-encoded."""
@@ -189,6 +207,10 @@ class RegistryHandler(APIHandler):
             message = "internal error; see the server log"
         self.set_header("Content-Type", "application/json")
         self.clear_header("Content-Disposition")
+        if status_code == 401:
+            self.set_header("WWW-Authenticate", "token")
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         self.finish(json.dumps({"error": {"type": error_type, "message": message}}))
 
 
@@ -198,7 +220,7 @@ class NotFoundHandler(RegistryHandler):
     async def prepare(self) -> None:
         await super().prepare()
         if self.current_user is None:
-            raise tornado.web.HTTPError(403)
+            raise ApiError(401, "Unauthorized", "authentication required: send a Jupyter token")
         raise ApiError(404, "NotFoundError", f"no registry API route {self.request.path}")
 
 

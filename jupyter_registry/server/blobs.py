@@ -45,7 +45,9 @@ class BlobHandler(RegistryHandler):
         # Refuse before a single byte is spooled: the verb's own guards run only
         # after the body has arrived.
         user = self.current_user
-        if not user or not await ensure_async(
+        if not user:
+            self.get_login_url()
+        if not await ensure_async(
             self.authorizer.is_authorized(self, user, "write", self.auth_resource)
         ):
             raise tornado.web.HTTPError(403)

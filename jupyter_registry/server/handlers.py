@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..schemas import (
+    MAX_OFFSET,
     MAX_PAGE,
     CreateCheckpoint,
     CreateModel,
@@ -34,7 +35,7 @@ class ListVersionsQuery(BaseModel):
     """Paging of ``GET models/{name}/versions`` (newest first)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     limit: int | None = Field(None, ge=1, le=MAX_PAGE)
 
 

@@ -16,11 +16,23 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .. import __version__
+from ..schemas import ALIAS_PATTERN, NAME_PATTERN, SHA256_PATTERN
 from .base import ERROR_TYPES, Operation, RegistryHandler, endpoint
 from .routes import ROUTES, path_params
 
 VERBS = ("get", "head", "post", "put", "patch", "delete")
 REF = "#/components/schemas/{model}"
+PATH_SCHEMAS: dict[str, dict[str, Any]] = {
+    "name": {"type": "string", "pattern": NAME_PATTERN},
+    "alias": {"type": "string", "pattern": ALIAS_PATTERN},
+    "sha256": {"type": "string", "pattern": SHA256_PATTERN},
+    "ref": {
+        "type": "string",
+        "pattern": r"^(?:latest|v?[1-9][0-9]{0,17}|"
+        r"(?!v?[0-9]+$)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127})$",
+        "description": "a version number (3 or v3), 'latest' or an alias",
+    },
+}
 
 
 class ErrorDetail(BaseModel):
@@ -67,12 +79,24 @@ def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _inline(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
+    """Replace local ``$defs`` references (enums) so a query parameter stands alone."""
+    if "$ref" in schema:
+        target = definitions[schema.pop("$ref").rsplit("/", 1)[1]]
+        schema = {**copy.deepcopy(target), **schema}
+    for key in ("anyOf", "allOf", "oneOf"):
+        if key in schema:
+            schema[key] = [_inline(s, definitions) for s in schema[key]]
+    return schema
+
+
 def _query_parameters(op: Operation) -> list[dict[str, Any]]:
     assert op.query is not None
-    schema = op.query.model_json_schema(ref_template=REF)
+    schema = op.query.model_json_schema()
+    definitions = schema.get("$defs", {})
     params = []
     for name, prop in schema.get("properties", {}).items():
-        prop = _not_null(copy.deepcopy(prop))
+        prop = _not_null(_inline(copy.deepcopy(prop), definitions))
         description = prop.pop("description", None) or prop.get("title", name)
         prop.pop("title", None)
         param: dict[str, Any] = {
@@ -99,7 +123,12 @@ def _operation(
     path: str, verb: str, op: Operation, refs: dict[Any, Any], handler_doc: str
 ) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
-        {"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        {
+            "name": p,
+            "in": "path",
+            "required": True,
+            "schema": PATH_SCHEMAS.get(p, {"type": "string", "minLength": 1}),
+        }
         for p in path_params(path)
     ]
     if op.query is not None:
@@ -114,7 +143,7 @@ def _operation(
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
         }
     responses[str(op.status if op.status != 200 or op.response else 200)] = success
-    for status in sorted({*op.errors, 403}):
+    for status in sorted({*op.errors, 401, 403}):
         responses[str(status)] = _error(status) if verb != "head" else {"description": "error"}
     body: dict[str, Any] | None = None
     if op.body is not None:

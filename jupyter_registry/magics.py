@@ -79,14 +79,14 @@ def summary(mv: ModelVersion) -> str:
 
 @magics_class
 class RegistryMagics(Magics):
-    """The model registry's magics; ``registry`` is ``Registry()`` unless set."""
+    """The model registry's magics; they use ``registry`` if set, else ``Registry()``."""
 
     registry: Registry | None = None
 
     def _registry(self) -> Registry:
-        if self.registry is None:
-            self.registry = Registry()
-        return self.registry
+        # Not cached: Registry() is cheap once its engine exists, and it follows the
+        # JUPYTER_REGISTRY_* variables the notebook may set after loading the extension.
+        return self.registry if self.registry is not None else Registry()
 
     def _eval(self, expr: str, option: str) -> Any:
         try:

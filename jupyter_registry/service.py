@@ -315,18 +315,20 @@ class RegistryService:
         )
 
     @staticmethod
-    def _version_row(
-        session: Session, model: ModelRow, ref: VersionRef, lock: bool = False
-    ) -> VersionRow:
-        stmt = select(VersionRow).where(VersionRow.model_id == model.id)
+    def _version_query(ref: VersionRef) -> Select[Any]:
+        stmt = select(VersionRow)
         if ref.alias is not None:
-            stmt = stmt.join(AliasRow, AliasRow.version_id == VersionRow.id).where(
-                AliasRow.model_id == model.id, AliasRow.alias == ref.alias
+            return stmt.join(AliasRow, AliasRow.version_id == VersionRow.id).where(
+                AliasRow.alias == ref.alias
             )
-        elif ref.number is not None:
-            stmt = stmt.where(VersionRow.version == ref.number)
-        else:
-            stmt = stmt.order_by(VersionRow.version.desc()).limit(1)
+        if ref.number is not None:
+            return stmt.where(VersionRow.version == ref.number)
+        return stmt.order_by(VersionRow.version.desc()).limit(1)
+
+    def _version_row(
+        self, session: Session, model: ModelRow, ref: VersionRef, lock: bool = False
+    ) -> VersionRow:
+        stmt = self._version_query(ref).where(VersionRow.model_id == model.id)
         if lock:
             stmt = stmt.with_for_update(of=VersionRow)
         row = session.scalars(stmt).one_or_none()
@@ -398,10 +400,16 @@ class RegistryService:
     ) -> DescribeVersion:
         version_ref = _as_ref(ref)
         with self.store.session() as session:
-            model = self._model_row(session, model_name)
-            return self._describe_version(
-                self._version_row(session, model, version_ref), model_name
+            # The hot read path: one query joins the model by name; the model is
+            # looked up on its own only to say what was missing.
+            stmt = self._version_query(version_ref).join(
+                ModelRow, ModelRow.id == VersionRow.model_id
             )
+            row = session.scalars(stmt.where(ModelRow.name == model_name)).one_or_none()
+            if row is None:
+                model = self._model_row(session, model_name)
+                row = self._version_row(session, model, version_ref)
+            return self._describe_version(row, model_name)
 
     def list_versions(
         self, model_name: str, offset: int = 0, limit: int | None = None

@@ -306,3 +306,59 @@ class RegistryMagics(Magics):
 
 def register_magics(ipython: Any) -> None:
     ipython.register_magics(RegistryMagics)
+
+
+# -- opt-in automatic loading ---------------------------------------------------------
+
+STARTUP_FILE = "50-jupyter_registry.py"
+STARTUP_CODE = """\
+# Written by `python -m jupyter_registry.magics enable`: loads the model registry's
+# magics (%register_version, %models, %versions) in every IPython kernel of this
+# profile. Delete this file, or run `python -m jupyter_registry.magics disable`, to stop.
+try:
+    get_ipython().extension_manager.load_extension("jupyter_registry")
+except Exception as exc:  # never break the start of a kernel
+    print(f"jupyter_registry: magics not loaded ({exc})")
+"""
+
+
+def startup_path(profile: str = "default") -> Path:
+    """The IPython startup file that loads the extension (honours ``IPYTHONDIR``)."""
+    from IPython.paths import get_ipython_dir
+
+    return Path(get_ipython_dir()) / f"profile_{profile}" / "startup" / STARTUP_FILE
+
+
+def enable_autoload(profile: str = "default") -> Path:
+    """Opt in: every kernel of ``profile`` loads the magics at start."""
+    path = startup_path(profile)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(STARTUP_CODE)
+    return path
+
+
+def disable_autoload(profile: str = "default") -> Path:
+    path = startup_path(profile)
+    path.unlink(missing_ok=True)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m jupyter_registry.magics",
+        description="Load the registry magics in every IPython kernel (opt-in), or stop.",
+    )
+    parser.add_argument("action", choices=["enable", "disable"])
+    parser.add_argument("--profile", default="default", help="IPython profile (default: default)")
+    args = parser.parse_args(argv)
+    if args.action == "enable":
+        print(f"enabled: {enable_autoload(args.profile)}")
+    else:
+        print(f"disabled: removed {disable_autoload(args.profile)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

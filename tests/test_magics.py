@@ -480,3 +480,22 @@ def test_bad_arguments_give_one_line_errors_and_pickle_needs_trust(tmp_path: Pat
     assert f"Registered {name} v2" in warned
     assert [v.version for v in Registry().get_model(name).get_versions()] == [2, 1]
     assert len(Registry().get_checkpoints()) == 2
+
+
+def test_opt_in_autoload_gives_the_magics_without_load_ext(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ipython_dir = tmp_path / "ipython"
+    monkeypatch.setenv("IPYTHONDIR", str(ipython_dir))
+    enable = [sys.executable, "-m", "jupyter_registry.magics", "enable"]
+    out = subprocess.run(enable, capture_output=True, text=True, check=True).stdout
+    startup = ipython_dir / "profile_default" / "startup" / "50-jupyter_registry.py"
+    assert out.strip() == f"enabled: {startup}"
+    nb = run_notebook(tmp_path / "nb", ["%register_version --help"])
+    assert "%register_version [--metrics EXPR]" in text_of(nb.cells[0])
+
+    disable = [sys.executable, "-m", "jupyter_registry.magics", "disable"]
+    subprocess.run(disable, capture_output=True, text=True, check=True)
+    assert not startup.exists()
+    nb = run_notebook(tmp_path / "nb2", ["%register_version --help"], allow_errors=True)
+    assert "UsageError: Line magic function `%register_version` not found" in text_of(nb.cells[0])

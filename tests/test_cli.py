@@ -7,10 +7,15 @@ registry, exactly as a user's terminal would.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import select
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 from typing import Any
 
@@ -267,6 +272,47 @@ def test_maintenance(backend: Backend) -> None:
 def test_debug_shows_the_traceback(backend: Backend, ns: str) -> None:
     result = run(backend, "model", "describe", f"{ns}missing", "--debug", code=1)
     assert "Traceback" in result.stderr and "NotFoundError" in result.stderr
+
+
+def run_on_tty(env: dict[str, str], *args: str) -> bytes:
+    """Run ``jupyter registry ARGS`` with a pseudo-terminal as stdin, stdout and stderr."""
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    environment = {**env, "PATH": BIN + os.pathsep + env.get("PATH", "")}
+    process = subprocess.Popen(
+        ["jupyter", "registry", *args], stdin=child, stdout=child, stderr=child, env=environment
+    )
+    os.close(child)
+    output = b""
+    while select.select([main], [], [], 120)[0]:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(main)
+    assert process.wait(60) == 0, output
+    return output
+
+
+@pytest.mark.slow
+def test_progress_bars_on_a_terminal_only(tmp_path: Path) -> None:
+    backend = Backend("sqlite", f"sqlite:///{tmp_path / 'r.db'}", str(tmp_path / "artifacts"))
+    folder = tmp_path / "big"
+    folder.mkdir()
+    with (folder / "weights.bin").open("wb") as handle:
+        handle.truncate(65 * 1024 * 1024)  # above the SDK's threshold for a bar
+
+    shown = run_on_tty(backend.env(), "checkpoint", "create", str(folder))
+    assert b"upload big" in shown and b"100%" in shown
+    uuid = shown.decode().split()[-1]
+    shown = run_on_tty(backend.env(), "checkpoint", "download", uuid, "-o", str(tmp_path / "a"))
+    assert b"download" in shown and b"100%" in shown
+
+    piped = run(backend, "checkpoint", "download", uuid, "-o", str(tmp_path / "b"))
+    assert piped.stderr == "" and piped.stdout.strip() == str(tmp_path / "b")
 
 
 def _commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -14,8 +14,8 @@ import pytest
 from conftest import Backend, make_backend
 from test_cli import *  # noqa: F403
 
-# Help texts do not depend on the backend; test_cli covers them once.
-del test_installed_help, test_help_reads_well  # noqa: F821
+# Help texts and terminal detection do not depend on the backend; test_cli covers them once.
+del test_installed_help, test_help_reads_well, test_progress_bars_on_a_terminal_only  # noqa: F821
 
 
 @pytest.fixture(params=["remote"])

@@ -88,12 +88,12 @@ def _common_params() -> list[click.Parameter]:
         click.Option(
             ["--database"],
             metavar="URL",
-            help="SQLAlchemy database URL [env: JUPYTER_REGISTRY_DATABASE].",
+            help="Database URL [env: JUPYTER_REGISTRY_DATABASE].",
         ),
         click.Option(
             ["--artifacts"],
             metavar="URI",
-            help="Artifact store folder or fsspec URI [env: JUPYTER_REGISTRY_ARTIFACTS].",
+            help="Artifact store URI [env: JUPYTER_REGISTRY_ARTIFACTS].",
         ),
         click.Option(["--debug"], is_flag=True, help="Show the full traceback of an error."),
     ]

@@ -325,8 +325,10 @@ def _show_metadata(inv: Invocation, found: Model) -> None:
 def metadata_add(inv: Invocation, name: str, data: dict[str, Any]) -> None:
     """Merge top-level keys into a model's metadata.
 
-    A key in JSON replaces the old value of that key whole, e.g.
-    `model metadata add mnist_cnn '{"metrics": {"acc": 0.97}}'`.
+    A key in JSON replaces the old value of that key whole:
+
+    \b
+      jupyter registry model metadata add mnist_cnn '{"metrics": {"acc": 0.97}}'
     """
     found = inv.registry.get_model(name)
     found.add_metadata(data)

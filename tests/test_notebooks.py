@@ -66,3 +66,11 @@ def test_team_registry_on_postgres_and_s3(
     assert "postgresql+psycopg://" in text
     assert f"s3://{bucket}/registry" in text
     assert "weights.bin" in text
+
+
+@pytest.mark.slow
+def test_quickstart(tmp_path: Path) -> None:
+    text = outputs(execute("01-quickstart.ipynb", tmp_path))
+    assert "Registered moons_" in text and " v3 " in text
+    assert "identical outputs in a fresh process: True" in text
+    assert "v3 reloaded equals the in-memory model: True" in text

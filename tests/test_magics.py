@@ -251,17 +251,43 @@ KERAS_CELLS = [
     ),
     "%load_ext jupyter_registry",
     "%register_version {name} net --create --alias production",
+    (
+        "class Scale(keras.layers.Layer):\n"
+        "    def __init__(self, factor=2.0, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        "        self.factor = factor\n\n"
+        "    def call(self, x):\n"
+        "        return x * self.factor\n\n"
+        "    def get_config(self):\n"
+        "        return {**super().get_config(), 'factor': self.factor}\n\n\n"
+        "class Tower(keras.Model):\n"
+        "    def __init__(self, units=4, **kwargs):\n"
+        "        super().__init__(**kwargs)\n"
+        "        self.units = units\n"
+        "        self.dense = keras.layers.Dense(units)\n"
+        "        self.scale = Scale(0.5)\n\n"
+        "    def call(self, x):\n"
+        "        return self.scale(self.dense(x))\n\n"
+        "    def get_config(self):\n"
+        "        return {**super().get_config(), 'units': self.units}"
+    ),
+    (
+        "tower = Tower(3)\nnp.save('y2.npy', tower.predict(X, verbose=0))\n"
+        "%register_version {name}-custom tower --create --alias production"
+    ),
 ]
 
 KERAS_LOAD = """
-import os
+import os, sys
 os.environ["KERAS_BACKEND"] = "torch"
 import numpy as np
 from jupyter_registry import Registry
-net = Registry().get_model({name!r}).get_version("production").load()
 X = np.load({folder!r} + "/X.npy")
-same = np.array_equal(net.predict(X, verbose=0), np.load({folder!r} + "/y.npy"))
-print(type(net).__name__, "identical" if same else "DIFFERENT")
+for name, y in (({name!r}, "y"), ({name!r} + "-custom", "y2")):
+    net = Registry().get_model(name).get_version("production").load()
+    same = np.array_equal(net.predict(X, verbose=0), np.load({folder!r} + f"/{{y}}.npy"))
+    print(type(net).__name__, "identical" if same else "DIFFERENT")
+print("model_def" in sys.modules)
 """
 
 
@@ -271,7 +297,16 @@ def test_keras_model_round_trip(tmp_path: Path, ns: str) -> None:
     assert f"Registered {name} v1" in text_of(nb.cells[2])
     assert ckpt.format == "keras" and ckpt.framework.startswith("keras-3")
     assert ckpt.metadata["keras_backend"] == "torch"
-    assert out == ["Functional", "identical"]
+    assert ckpt.entrypoint is None and "custom_objects" not in ckpt.metadata
+    # a subclassed model with a custom layer, both defined in cells: stored as code
+    custom = Registry().get_model_version(f"{name}-custom:production").checkpoint
+    assert custom.entrypoint == "model_def:Tower"
+    assert custom.metadata["custom_objects"] == {
+        "Tower": "model_def:Tower",
+        "Scale": "model_def:Scale",
+    }
+    assert set(custom.resources) == {"code/", "code/model_def.py", "model.keras"}
+    assert out == ["Functional", "identical", "Tower", "identical", "False"]
 
 
 ZOO = """

@@ -104,7 +104,7 @@ def _shell() -> Any:
     return get_ipython()
 
 
-def _cells(cls: type) -> list[str]:
+def _cells(classes: list[type]) -> list[str]:
     """The code the ``__main__`` namespace was built from, oldest first."""
     cells: list[str] = []
     shell = _shell()
@@ -115,15 +115,16 @@ def _cells(cls: type) -> list[str]:
         main_file = getattr(sys.modules.get("__main__"), "__file__", None)
         if main_file and Path(main_file).is_file():
             cells.append(Path(main_file).read_text())
-    # The cell that really defined this class object (it may have been redefined since).
-    for value in vars(cls).values():
-        func = getattr(value, "__func__", value)
-        code = getattr(func, "__code__", None)
-        if code is not None:
-            lines = linecache.getlines(code.co_filename)
-            if lines:
-                cells.append("".join(lines))
-            break
+    # The cells that really defined these class objects (they may have been redefined since).
+    for cls in classes:
+        for value in vars(cls).values():
+            func = getattr(value, "__func__", value)
+            code = getattr(func, "__code__", None)
+            if code is not None:
+                lines = linecache.getlines(code.co_filename)
+                if lines:
+                    cells.append("".join(lines))
+                break
     return cells
 
 
@@ -244,21 +245,23 @@ def _user_modules_of(text: str, namespace: dict[str, Any], name: str) -> list[Mo
     return [module]
 
 
-def capture_notebook_class(cls: type, code_dir: Path) -> str:
-    """Write the notebook code ``cls`` needs as ``code_dir/model_def.py``."""
-    top = cls.__qualname__.partition(".")[0]
+def capture_notebook_classes(classes: list[type], code_dir: Path) -> None:
+    """Write the notebook code ``classes`` need as ``code_dir/model_def.py``."""
     namespace = vars(sys.modules["__main__"])
-    cells = _cells(cls)
+    cells = _cells(classes)
     definitions = _definitions(cells)
-    if top not in definitions or definitions[top].is_import:
-        raise ValidationError(
-            f"cannot find the source of class {cls.__qualname__!r} in this kernel's history; "
-            "define it in a cell of this notebook or in a .py module"
-        )
+    tops = [cls.__qualname__.partition(".")[0] for cls in classes]
+    for cls, top in zip(classes, tops, strict=True):
+        if top not in definitions or definitions[top].is_import:
+            raise ValidationError(
+                f"cannot find the source of class {cls.__qualname__!r} in this kernel's history; "
+                "define it in a cell of this notebook or in a .py module"
+            )
+    names = ", ".join(cls.__qualname__ for cls in classes)
     wanted: dict[str, _Definition] = {}
     synthesized: dict[str, str] = {}
     user_modules: list[ModuleType] = []
-    todo = [top]
+    todo = list(tops)
     while todo:
         name = todo.pop()
         if name in wanted or name in synthesized:
@@ -283,7 +286,7 @@ def capture_notebook_class(cls: type, code_dir: Path) -> str:
     imports = sorted((d for d in wanted.values() if d.is_import), key=lambda d: d.order)
     bodies = sorted((d for d in wanted.values() if not d.is_import), key=lambda d: d.order)
     lines = [
-        f'"""Code of {cls.__qualname__}, captured by jupyter_registry from the notebook."""',
+        f'"""Code of {names}, captured by jupyter_registry from the notebook."""',
         "",
         *dict.fromkeys(d.text for d in imports),
         *dict.fromkeys(s for s in synthesized.values() if s.startswith(("import ", "from "))),
@@ -306,7 +309,7 @@ def capture_notebook_class(cls: type, code_dir: Path) -> str:
     )
     if unresolved:
         warnings.warn(
-            f"{cls.__qualname__} uses notebook name(s) {', '.join(unresolved)} whose values "
+            f"{names} uses notebook name(s) {', '.join(unresolved)} whose values "
             "cannot be stored as code (not a literal, function, class or import); a fresh "
             "process will not have them. Pass them as constructor arguments or buffers.",
             CodeCaptureWarning,
@@ -316,24 +319,37 @@ def capture_notebook_class(cls: type, code_dir: Path) -> str:
     for module in user_modules:
         copy_project(module, code_dir)
     (code_dir / f"{MODULE_NAME}.py").write_text(text)
-    return f"{MODULE_NAME}:{cls.__qualname__}"
+
+
+def capture_classes(classes: list[type], code_dir: Path) -> list[str]:
+    """Store what rebuilding ``classes`` needs under ``code_dir``; return their entrypoints."""
+    entrypoints = []
+    for cls in classes:
+        if "<locals>" in cls.__qualname__:
+            raise ValidationError(
+                f"class {cls.__qualname__!r} is defined inside a function; "
+                "define it at the top level of a cell or module so it can be loaded again"
+            )
+        if cls.__module__ == "__main__":
+            entrypoints.append(f"{MODULE_NAME}:{cls.__qualname__}")
+            continue
+        module = sys.modules.get(cls.__module__)
+        if module is None or getattr(module, "__file__", None) is None:
+            raise ValidationError(
+                f"cannot find the module {cls.__module__!r} of {cls.__qualname__}"
+            )
+        if not is_installed(module):
+            copy_project(module, code_dir)
+        entrypoints.append(f"{cls.__module__}:{cls.__qualname__}")
+    in_notebook = [cls for cls in classes if cls.__module__ == "__main__"]
+    if in_notebook:
+        capture_notebook_classes(in_notebook, code_dir)
+    return entrypoints
 
 
 def capture_code(cls: type, code_dir: Path) -> str:
     """Store what rebuilding ``cls`` needs under ``code_dir``; return the entrypoint."""
-    if "<locals>" in cls.__qualname__:
-        raise ValidationError(
-            f"class {cls.__qualname__!r} is defined inside a function; "
-            "define it at the top level of a cell or module so it can be loaded again"
-        )
-    if cls.__module__ == "__main__":
-        return capture_notebook_class(cls, code_dir)
-    module = sys.modules.get(cls.__module__)
-    if module is None or getattr(module, "__file__", None) is None:
-        raise ValidationError(f"cannot find the module {cls.__module__!r} of {cls.__qualname__}")
-    if not is_installed(module):
-        copy_project(module, code_dir)
-    return f"{cls.__module__}:{cls.__qualname__}"
+    return capture_classes([cls], code_dir)[0]
 
 
 # -- constructor arguments ----------------------------------------------------------

@@ -98,57 +98,66 @@ def _package_module(root: Path) -> ModuleType:
     return module
 
 
-def load_entrypoint(code: Path | None, entrypoint: str) -> Any:
-    """The object ``entrypoint`` names, imported from ``code`` (or the environment).
-
-    Modules found in ``code`` never stay in ``sys.modules``; a module the code
-    folder does not hold is imported from the environment as usual (classes
-    from installed packages, e.g. ``torch.nn.modules.linear:Linear``).
-    """
+def _load_one(root: Path | None, names: frozenset[str], entrypoint: str) -> Any:
     try:
         check_entrypoint(entrypoint)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     module_name, _, reference = entrypoint.partition(":")
-    root = code if code is not None and code.is_dir() else None
-    names = top_level_names(root) if root is not None else frozenset()
-    with _LOCK:
-        if not module_name:
-            if root is None:
-                raise ValidationError(
-                    f"entrypoint {entrypoint!r} names the code folder's package, "
-                    "but the checkpoint has no code folder"
-                )
-            return _resolve(_package_module(root), reference, entrypoint)
-        if module_name.partition(".")[0] not in names:
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError as exc:
-                where = "the checkpoint's code folder or " if root is not None else ""
-                raise ValidationError(
-                    f"entrypoint {entrypoint!r}: module {module_name!r} is not in "
-                    f"{where}this environment ({exc})"
-                ) from None
-            return _resolve(module, reference, entrypoint)
-        assert root is not None
-
-        def ours(key: str) -> bool:
-            return key.partition(".")[0] in names
-
-        shadowed = {key: sys.modules.pop(key) for key in list(sys.modules) if ours(key)}
-        finder = _FolderFinder(root, names)
-        sys.meta_path.insert(0, finder)
-        importlib.invalidate_caches()
-        try:
-            module = importlib.import_module(module_name)
-            return _resolve(module, reference, entrypoint)
-        except ImportError as exc:
+    if not module_name:
+        if root is None:
+            raise ValidationError(
+                f"entrypoint {entrypoint!r} names the code folder's package, "
+                "but the checkpoint has no code folder"
+            )
+        return _resolve(_package_module(root), reference, entrypoint)
+    in_code = module_name.partition(".")[0] in names
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if in_code:
             raise ValidationError(
                 f"entrypoint {entrypoint!r}: importing {module_name!r} from the checkpoint's "
                 f"code failed: {exc}"
             ) from exc
+        where = "the checkpoint's code folder or " if root is not None else ""
+        raise ValidationError(
+            f"entrypoint {entrypoint!r}: module {module_name!r} is not in "
+            f"{where}this environment ({exc})"
+        ) from None
+    return _resolve(module, reference, entrypoint)
+
+
+def load_entrypoints(code: Path | None, entrypoints: list[str]) -> list[Any]:
+    """The objects ``entrypoints`` name, imported together from ``code`` (or the environment).
+
+    They share one import of the code folder (a custom layer and the model using
+    it see the same class). Modules found in ``code`` never stay in
+    ``sys.modules``; a module the folder does not hold is imported from the
+    environment as usual (e.g. ``torch.nn.modules.linear:Linear``).
+    """
+    root = code if code is not None and code.is_dir() else None
+    names = top_level_names(root) if root is not None else frozenset()
+
+    def ours(key: str) -> bool:
+        return key.partition(".")[0] in names
+
+    with _LOCK:
+        shadowed = {key: sys.modules.pop(key) for key in list(sys.modules) if ours(key)}
+        finder = _FolderFinder(root, names) if root is not None else None
+        if finder is not None:
+            sys.meta_path.insert(0, finder)
+            importlib.invalidate_caches()
+        try:
+            return [_load_one(root, names, entrypoint) for entrypoint in entrypoints]
         finally:
-            sys.meta_path.remove(finder)
+            if finder is not None:
+                sys.meta_path.remove(finder)
             for key in [k for k in sys.modules if ours(k)]:
                 del sys.modules[key]
             sys.modules.update(shadowed)
+
+
+def load_entrypoint(code: Path | None, entrypoint: str) -> Any:
+    """The object ``entrypoint`` names, imported in isolation (see :func:`load_entrypoints`)."""
+    return load_entrypoints(code, [entrypoint])[0]

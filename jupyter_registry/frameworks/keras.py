@@ -1,7 +1,11 @@
 """Keras 3 models as ``.keras`` archives, loadable with any backend.
 
-``load()`` uses Keras's safe mode unless ``trusted=True``: safe mode refuses
-``Lambda`` layers and other deserialised Python code.
+Classes of the user's own (a subclassed ``keras.Model``, custom layers) defined
+in a notebook cell or a project module are stored as code, like PyTorch
+classes (see :mod:`.code`), and handed to Keras as ``custom_objects`` when the
+model is loaded, so it loads in a fresh process. ``load()`` uses Keras's safe
+mode unless ``trusted=True``: safe mode refuses ``Lambda`` layers and other
+deserialised Python code.
 """
 
 from __future__ import annotations
@@ -13,8 +17,21 @@ from typing import Any
 from ..errors import ValidationError
 from ..schemas import DescribeCheckpoint
 from .base import SavedModel, single_file
+from .code import capture_classes, is_installed
+from .importer import load_entrypoints
 
 FILE = "model.keras"
+
+
+def _custom_classes(model: Any) -> list[type]:
+    """Classes of the model's layers that neither Keras nor an installed package provide."""
+    classes: dict[type, None] = {}
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        cls = type(layer)
+        module = sys.modules.get(cls.__module__)
+        if cls.__module__ == "__main__" or (module is not None and not is_installed(module)):
+            classes[cls] = None
+    return list(classes)
 
 
 class KerasAdapter:
@@ -29,19 +46,33 @@ class KerasAdapter:
     def save(self, obj: Any, folder: Path) -> SavedModel:
         import keras
 
+        classes = _custom_classes(obj)
+        entrypoints = capture_classes(classes, folder / "code") if classes else []
+        custom = {
+            keras.saving.get_registered_name(cls): entrypoint
+            for cls, entrypoint in zip(classes, entrypoints, strict=True)
+        }
         obj.save(folder / FILE)
+        metadata: dict[str, Any] = {"keras_backend": keras.backend.backend()}
+        if custom:
+            metadata["custom_objects"] = custom
         return SavedModel(
             framework=f"keras-{keras.__version__}",
             format="keras",
-            metadata={"keras_backend": keras.backend.backend()},
+            entrypoint=entrypoints[0] if type(obj) in classes else None,
+            metadata=metadata,
         )
 
     def load(self, folder: Path, checkpoint: DescribeCheckpoint, trusted: bool) -> Any:
         import keras
 
         file = single_file(folder, FILE, "*.keras")
+        custom = dict(checkpoint.metadata.get("custom_objects") or {})
+        objects = load_entrypoints(folder / "code", list(custom.values())) if custom else []
         try:
-            return keras.saving.load_model(file, safe_mode=not trusted)
+            return keras.saving.load_model(
+                file, custom_objects=dict(zip(custom, objects, strict=True)), safe_mode=not trusted
+            )
         except ValueError as exc:
             if "safe_mode" in str(exc) and not trusted:
                 raise ValidationError(

@@ -16,9 +16,11 @@ reused after a delete.
 
 from __future__ import annotations
 
+import getpass
 import time
 import uuid as uuid_lib
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, BinaryIO
 
@@ -35,9 +37,11 @@ from .schemas import (
     CheckName,
     CreateCheckpoint,
     CreateModel,
+    DescribeAction,
     DescribeCheckpoint,
     DescribeModel,
     DescribeVersion,
+    ListActionsResponse,
     ListCheckpointsResponse,
     ListModelsQuery,
     ListModelsResponse,
@@ -57,6 +61,7 @@ from .schemas import (
 )
 from .store import Store
 from .store.orm import (
+    ActionRow,
     AliasRow,
     BlobRow,
     CheckpointFileRow,
@@ -101,6 +106,21 @@ def _as_ref(ref: VersionRef | int | str | None) -> VersionRef:
     return ref if isinstance(ref, VersionRef) else parse_version_ref(ref)
 
 
+#: Who is making the current call: the REST layer sets the Jupyter identity of
+#: the requester; in-process callers default to the operating-system user.
+current_actor: ContextVar[str | None] = ContextVar("jupyter_registry_actor", default=None)
+
+
+def actor() -> str | None:
+    explicit = current_actor.get()
+    if explicit:
+        return explicit
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return None
+
+
 class RegistryService:
     """Models, versions, aliases and checkpoints over one store and one blob store."""
 
@@ -117,6 +137,25 @@ class RegistryService:
     def _emit(self, event: str, payload: dict[str, Any]) -> None:
         for listener in (*self.listeners, *process_listeners):
             listener(event, payload)
+
+    @staticmethod
+    def _record(
+        session: Session, event: str, payload: dict[str, Any], user: str | None
+    ) -> tuple[str, dict[str, Any]]:
+        """Add a model action to the history in the caller's transaction; emit it after commit."""
+        details = {k: v for k, v in payload.items() if k not in ("model", "version", "alias")}
+        session.add(
+            ActionRow(
+                model_name=payload["model"],
+                action=event,
+                version=payload.get("version"),
+                alias=payload.get("alias"),
+                user=user,
+                time=utcnow(),
+                details=details,
+            )
+        )
+        return event, payload
 
     # --- models -----------------------------------------------------------
 
@@ -147,6 +186,8 @@ class RegistryService:
             last_updated_time=row.last_updated_time,
             num_versions=num_versions,
             latest_version=latest,
+            created_by=row.created_by,
+            updated_by=row.updated_by,
         )
 
     def _describe_model_by_id(self, session: Session, model_id: int) -> DescribeModel:
@@ -167,9 +208,11 @@ class RegistryService:
         return row
 
     @staticmethod
-    def _touch(session: Session, model_id: int) -> None:
+    def _touch(session: Session, model_id: int, user: str | None) -> None:
         session.execute(
-            update(ModelRow).where(ModelRow.id == model_id).values(last_updated_time=utcnow())
+            update(ModelRow)
+            .where(ModelRow.id == model_id)
+            .values(last_updated_time=utcnow(), updated_by=user)
         )
 
     @staticmethod
@@ -178,6 +221,7 @@ class RegistryService:
         row.labels = [LabelRow(label=label, position=i) for i, label in enumerate(unique)]
 
     def create_model(self, request: CreateModel) -> DescribeModel:
+        user = actor()
         try:
             with self.store.session(write=True) as session:
                 if session.scalar(select(ModelRow.id).where(ModelRow.name == request.name)):
@@ -192,14 +236,17 @@ class RegistryService:
                     creation_time=now,
                     last_updated_time=now,
                     last_version=0,
+                    created_by=user,
+                    updated_by=user,
                 )
                 self._set_labels(row, request.labels)
                 session.add(row)
                 session.flush()
                 model = self._describe_model(row, 0, None)
+                change = self._record(session, "model.created", {"model": model.name}, user)
         except SQLIntegrityError:
             raise ConflictError(f"a model named {request.name!r} already exists") from None
-        self._emit("model.created", {"model": model.name})
+        self._emit(*change)
         return model
 
     def get_model(self, name: str) -> DescribeModel:
@@ -245,6 +292,7 @@ class RegistryService:
 
     def update_model(self, name: str, request: UpdateModel) -> DescribeModel:
         changes = request.model_dump(exclude_unset=True)
+        user = actor()
         with self.store.session(write=True) as session:
             row = self._model_row(session, name, lock=True)
             for field in ("description", "notes", "archived"):
@@ -255,27 +303,37 @@ class RegistryService:
             if request.labels is not None:
                 self._set_labels(row, request.labels)
             row.last_updated_time = utcnow()
+            row.updated_by = user
+            change = self._record(
+                session, "model.updated", {"model": name, "fields": sorted(changes)}, user
+            )
             session.flush()
             model = self._describe_model_by_id(session, row.id)
-        self._emit("model.updated", {"model": name, "fields": sorted(changes)})
+        self._emit(*change)
         return model
 
     def patch_model_metadata(self, name: str, patch: PatchMetadata) -> DescribeModel:
         """Merge/remove top-level keys in one transaction holding the model's row lock."""
+        user = actor()
         with self.store.session(write=True) as session:
             row = self._model_row(session, name, lock=True)
             row.metadata_ = _merge(row.metadata_, patch)
             row.last_updated_time = utcnow()
+            row.updated_by = user
+            change = self._record(
+                session, "model.updated", {"model": name, "fields": ["metadata"]}, user
+            )
             session.flush()
             model = self._describe_model_by_id(session, row.id)
-        self._emit("model.updated", {"model": name, "fields": ["metadata"]})
+        self._emit(*change)
         return model
 
     def delete_model(self, name: str) -> None:
         with self.store.session(write=True) as session:
             row = self._model_row(session, name, lock=True)
             session.execute(delete(ModelRow).where(ModelRow.id == row.id))
-        self._emit("model.deleted", {"model": name})
+            change = self._record(session, "model.deleted", {"model": name}, actor())
+        self._emit(*change)
 
     # --- versions ---------------------------------------------------------
 
@@ -312,6 +370,8 @@ class RegistryService:
             aliases=[a.alias for a in row.aliases],
             creation_time=row.creation_time,
             checkpoint=self._describe_checkpoint(row.checkpoint),
+            created_by=row.created_by,
+            updated_by=row.updated_by,
         )
 
     @staticmethod
@@ -357,11 +417,16 @@ class RegistryService:
 
     def register_version(self, model_name: str, request: RegisterVersion) -> DescribeVersion:
         """Give a checkpoint the model's next version number, in one transaction."""
+        user = actor()
         with self.store.session(write=True) as session:
             allocated = session.execute(
                 update(ModelRow)
                 .where(ModelRow.name == model_name)
-                .values(last_version=ModelRow.last_version + 1, last_updated_time=utcnow())
+                .values(
+                    last_version=ModelRow.last_version + 1,
+                    last_updated_time=utcnow(),
+                    updated_by=user,
+                )
                 .returning(ModelRow.id, ModelRow.last_version, ModelRow.archived)
             ).one_or_none()
             if allocated is None:
@@ -381,18 +446,30 @@ class RegistryService:
                 metadata_=request.metadata,
                 notes="",
                 creation_time=utcnow(),
+                created_by=user,
+                updated_by=user,
             )
             session.add(row)
             session.flush()
+            registered = {"model": model_name, "version": number}
+            changes = [
+                self._record(
+                    session,
+                    "version.registered",
+                    {**registered, "checkpoint": request.checkpoint_uuid},
+                    user,
+                )
+            ]
             for alias in dict.fromkeys(request.aliases):
                 self._assign_alias(session, model_id, alias, row.id)
+                changes.append(
+                    self._record(session, "alias.set", {**registered, "alias": alias}, user)
+                )
             session.flush()
             session.refresh(row, ["aliases"])
             version = self._describe_version(row, model_name)
-        self._emit(
-            "version.registered",
-            {"model": model_name, "version": number, "checkpoint": request.checkpoint_uuid},
-        )
+        for change in changes:
+            self._emit(*change)
         return version
 
     def get_version(
@@ -440,14 +517,18 @@ class RegistryService:
         fields: list[str],
     ) -> DescribeVersion:
         version_ref = _as_ref(ref)
+        user = actor()
         with self.store.session(write=True) as session:
             model = self._model_row(session, model_name, lock=True)
             row = self._version_row(session, model, version_ref, lock=True)
             edit(row)
-            self._touch(session, model.id)
+            row.updated_by = user
+            self._touch(session, model.id, user)
+            payload = {"model": model_name, "version": row.version, "fields": fields}
+            change = self._record(session, event, payload, user)
             session.flush()
             version = self._describe_version(row, model_name)
-        self._emit(event, {"model": model_name, "version": version.version, "fields": fields})
+        self._emit(*change)
         return version
 
     def update_version(
@@ -476,8 +557,11 @@ class RegistryService:
             row = self._version_row(session, model, version_ref, lock=True)
             number = row.version
             session.execute(delete(VersionRow).where(VersionRow.id == row.id))
-            self._touch(session, model.id)
-        self._emit("version.deleted", {"model": model_name, "version": number})
+            user = actor()
+            self._touch(session, model.id, user)
+            payload = {"model": model_name, "version": number}
+            change = self._record(session, "version.deleted", payload, user)
+        self._emit(*change)
 
     def set_alias(self, model_name: str, alias: str, request: SetAlias) -> DescribeVersion:
         """Point ``alias`` at a version, moving it from whichever version held it."""
@@ -489,11 +573,14 @@ class RegistryService:
             model = self._model_row(session, model_name, lock=True)
             row = self._version_row(session, model, VersionRef(number=request.version))
             self._assign_alias(session, model.id, alias, row.id)
-            self._touch(session, model.id)
+            user = actor()
+            self._touch(session, model.id, user)
+            payload = {"model": model_name, "alias": alias, "version": request.version}
+            change = self._record(session, "alias.set", payload, user)
             session.flush()
             session.refresh(row, ["aliases"])
             version = self._describe_version(row, model_name)
-        self._emit("alias.set", {"model": model_name, "alias": alias, "version": request.version})
+        self._emit(*change)
         return version
 
     def remove_alias(self, model_name: str, alias: str) -> None:
@@ -504,8 +591,43 @@ class RegistryService:
             )
             if not removed.rowcount:
                 raise NotFoundError(f"model {model_name!r} has no alias {alias!r}")
-            self._touch(session, model.id)
-        self._emit("alias.removed", {"model": model_name, "alias": alias})
+            user = actor()
+            self._touch(session, model.id, user)
+            payload = {"model": model_name, "alias": alias}
+            change = self._record(session, "alias.removed", payload, user)
+        self._emit(*change)
+
+    def get_history(
+        self, model_name: str, offset: int = 0, limit: int | None = None
+    ) -> ListActionsResponse:
+        """A model's actions, oldest first; kept after the model is deleted."""
+        if offset < 0 or (limit is not None and limit < 1):
+            raise ValidationError("offset must be >= 0 and limit >= 1")
+        condition = ActionRow.model_name == model_name
+        with self.store.session() as session:
+            total = session.scalar(select(func.count(ActionRow.id)).where(condition)) or 0
+            if total == 0:
+                self._model_row(session, model_name)
+            rows = session.scalars(
+                select(ActionRow)
+                .where(condition)
+                .order_by(ActionRow.id)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            actions = [
+                DescribeAction(
+                    model_name=r.model_name,
+                    action=r.action,
+                    version=r.version,
+                    alias=r.alias,
+                    user=r.user,
+                    time=r.time,
+                    details=r.details,
+                )
+                for r in rows
+            ]
+        return ListActionsResponse(actions=actions, total=total)
 
     # --- checkpoints and blobs ----------------------------------------------
 
@@ -610,12 +732,13 @@ class RegistryService:
         self._emit("checkpoint.deleted", {"checkpoint": checkpoint_uuid})
 
     def gc(self, grace: timedelta = timedelta(hours=1)) -> list[str]:
-        """Delete blobs no checkpoint references.
+        """Delete blobs no checkpoint references, and uploads that died half-way.
 
         Blobs younger than ``grace`` are kept even when unreferenced: they may
         belong to a registration whose files are uploaded but not yet committed.
         """
         cutoff = time.time() - grace.total_seconds()
+        self.blobs.remove_stale_uploads(cutoff)
         with self.store.session(write=True) as session:
             orphan_rows = session.scalars(
                 select(BlobRow.sha256).where(

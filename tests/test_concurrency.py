@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,28 @@ def test_killed_before_commit_leaves_no_version(
     checkpoint = registry.create_checkpoint(model_folder)
     assert model.register_version(checkpoint).version == 1
     assert model.reload().num_versions == 1
+
+
+def test_killed_during_upload_leaves_nothing_visible(
+    backend: Backend, ns: str, tmp_path: Path, model_folder: Path
+) -> None:
+    registry = backend.registry()
+    service = registry.client.service
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen(
+        [sys.executable, WORKERS, "die_uploading", str(ready)], env=backend.env()
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert registry.get_checkpoints() == []
+    assert list(service.blobs.all_blobs()) == []
+    tmp_files = list(Path(backend.artifacts, "tmp").iterdir())
+    assert len(tmp_files) == 1  # the dead upload's partial file, under a temporary name
+    assert service.gc() == [] and len(list(Path(backend.artifacts, "tmp").iterdir())) == 1
+    service.gc(grace=timedelta(0))
+    assert list(Path(backend.artifacts, "tmp").iterdir()) == []
+    assert registry.create_checkpoint(model_folder).resources

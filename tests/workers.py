@@ -56,9 +56,30 @@ def die_before_commit(model: str, folder: str, ready: str) -> None:
     registry.get_model(model).register_version(checkpoint)
 
 
+def die_during_upload(ready: str) -> None:
+    """Stream a blob that never ends; the test kills the process mid-upload."""
+    from jupyter_registry import Registry
+
+    service = Registry().client.service
+
+    def endless():
+        yield b"x" * 1024 * 1024
+        Path(ready).write_text("uploading")
+        while True:
+            time.sleep(0.1)
+            yield b"y" * 1024
+
+    service.put_blob(endless())
+
+
 def main() -> None:
     verb, *args = sys.argv[1:]
-    functions = {"register": register, "add_metadata": add_metadata, "die": die_before_commit}
+    functions = {
+        "register": register,
+        "add_metadata": add_metadata,
+        "die": die_before_commit,
+        "die_uploading": die_during_upload,
+    }
     function = functions[verb]
     converted = [int(a) if a.isdigit() else a for a in args]
     function(*converted)

@@ -161,6 +161,19 @@ class BlobStore:
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(self.path(sha256))
 
+    def remove_stale_uploads(self, cutoff: float) -> int:
+        """Delete temporary files of uploads that died (killed process) before ``cutoff``."""
+        base = f"{self.root}/tmp"
+        if not self.fs.exists(base):
+            return 0
+        removed = 0
+        for path in self.fs.find(base):
+            with contextlib.suppress(FileNotFoundError):
+                if self.fs.modified(path).timestamp() < cutoff:
+                    self.fs.rm(path)
+                    removed += 1
+        return removed
+
     def all_blobs(self) -> Iterator[str]:
         """Every stored blob's SHA-256 (for garbage collection)."""
         base = f"{self.root}/blobs"

@@ -125,8 +125,8 @@ class RegistryMagics(Magics):
             ) from None
 
     def _checkpoint(self, registry: Registry, target: Any, args: Any) -> Checkpoint:
-        hparams = self._eval_dict(args.hparams, "--hparams")
-        metrics = self._eval_dict(args.metrics, "--metrics")
+        hparams, metrics = args.hparams, args.metrics
+        source = {"step": args.step} if args.step is not None else None
         if isinstance(target, (str, os.PathLike)):
             path = Path(target).expanduser()
             if not path.exists():
@@ -135,14 +135,19 @@ class RegistryMagics(Magics):
                 FORMAT_BY_SUFFIX.get(path.suffix.lower()) if path.is_file() else None
             )
             return registry.create_checkpoint(
-                path, format=fmt, entrypoint=args.entrypoint, hparams=hparams, metrics=metrics
+                path,
+                format=fmt,
+                entrypoint=args.entrypoint,
+                hparams=hparams,
+                metrics=metrics,
+                source=source,
             )
         if args.entrypoint or args.format:
             raise UsageError(
                 "--entrypoint and --format apply to a file or folder; "
                 f"a {type(target).__name__} is saved by its framework adapter"
             )
-        return registry.save_checkpoint(target, hparams=hparams, metrics=metrics)
+        return registry.save_checkpoint(target, hparams=hparams, metrics=metrics, source=source)
 
     @magic_arguments()
     @argument("model", metavar="MODEL", help="name of the model to add a version to")
@@ -176,6 +181,13 @@ class RegistryMagics(Magics):
     )
     @argument("--comment", metavar="TEXT", help="a comment on the version (quote it)")
     @argument("--name", metavar="TEXT", help="a name for the version")
+    @argument("--metadata", metavar="EXPR", help="a dict of metadata for the version")
+    @argument(
+        "--step",
+        metavar="N",
+        type=int,
+        help="training step or batch number of the new checkpoint (kept in its lineage)",
+    )
     @argument(
         "--entrypoint",
         metavar="MODULE:OBJECT",
@@ -220,6 +232,10 @@ class RegistryMagics(Magics):
         return mv
 
     def _register(self, args: Any) -> ModelVersion:
+        # Every expression is evaluated before anything is stored.
+        args.hparams = self._eval_dict(args.hparams, "--hparams")
+        args.metrics = self._eval_dict(args.metrics, "--metrics")
+        args.metadata = self._eval_dict(args.metadata, "--metadata")
         try:
             target = self._target(args.obj_or_path) if args.obj_or_path else None
             if isinstance(target, ModelVersion):
@@ -232,11 +248,10 @@ class RegistryMagics(Magics):
                     "no checkpoint was created in this kernel yet: give OBJ_OR_PATH, "
                     f"e.g. %register_version {args.model} model"
                 )
-            if existing is not None and (
-                args.metrics or args.hparams or args.entrypoint or args.format
-            ):
+            new_checkpoint_options = (args.metrics, args.hparams, args.entrypoint, args.format)
+            if existing is not None and (any(new_checkpoint_options) or args.step is not None):
                 raise UsageError(
-                    "--metrics/--hparams/--entrypoint/--format describe a new checkpoint, and "
+                    "--metrics/--hparams/--step/--entrypoint/--format describe a new checkpoint; "
                     f"checkpoint {existing.uuid[:8]} already exists (checkpoints are immutable); "
                     "give OBJ_OR_PATH to checkpoint the model again"
                 )
@@ -254,7 +269,11 @@ class RegistryMagics(Magics):
             if model is None:
                 model = registry.create_model(args.model)
             mv = model.register_version(
-                checkpoint, name=args.name, comment=args.comment, aliases=args.alias
+                checkpoint,
+                name=args.name,
+                comment=args.comment,
+                metadata=args.metadata,
+                aliases=args.alias,
             )
         except RegistryError as exc:
             raise UsageError(str(exc)) from None

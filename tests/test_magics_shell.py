@@ -53,8 +53,11 @@ def test_a_folder_with_entrypoint_and_format_loads_as_a_module(
     mv = magic(
         ip,
         f"{ns}m export_dir --create --entrypoint net:Net --format safetensors "
-        "--hparams \"{'width': 3}\" --metrics \"{'loss': np.float32(0.25)}\"",
+        "--hparams \"{'width': 3}\" --metrics \"{'loss': np.float32(0.25)}\" "
+        "--step 1200 --metadata \"{'reviewed': True}\"",
     )
+    assert mv.metadata == {"reviewed": True}
+    assert mv.checkpoint.source["step"] == 1200
     assert isinstance(mv, ModelVersion) and mv.version == 1
     ckpt = mv.checkpoint
     assert (ckpt.entrypoint, ckpt.format, ckpt.metrics) == (
@@ -83,6 +86,11 @@ def test_the_current_checkpoint_is_the_last_one_created_by_the_sdk(
     assert mv.checkpoint.uuid == ckpt.uuid
     with pytest.raises(UsageError, match=r"checkpoints are immutable"):
         magic(ip, f"{ns}m --metrics \"{{'acc': 1.0}}\"")
+    with pytest.raises(UsageError, match=r"checkpoints are immutable"):
+        magic(ip, f"{ns}m --step 0")
+    with pytest.raises(UsageError, match=r"--metadata must evaluate to a dict"):
+        magic(ip, f"{ns}m --metadata \"'text'\"")
+    assert Registry().get_model(f"{ns}m").num_versions == 1
 
 
 def test_object_only_options_and_bad_expressions(ip: Any, ns: str) -> None:

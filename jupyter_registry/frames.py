@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from .schemas import DescribeCheckpoint, DescribeModel, DescribeVersion
+from .schemas import DescribeAction, DescribeCheckpoint, DescribeModel, DescribeVersion
 
 MODEL_COLUMNS = [
     "name",
@@ -30,6 +30,7 @@ VERSION_COLUMNS = [
     "format",
 ]
 CHECKPOINT_COLUMNS = ["uuid", "run", "framework", "format", "entrypoint", "creation_time"]
+ACTION_COLUMNS = ["time", "user", "action", "version", "alias", "details"]
 
 
 def _scalar_items(prefix: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -94,3 +95,19 @@ def checkpoints_frame(checkpoints: Sequence[DescribeCheckpoint]) -> pd.DataFrame
     ]
     frame = pd.DataFrame(rows)
     return pd.DataFrame(columns=CHECKPOINT_COLUMNS) if frame.empty else frame
+
+
+def actions_frame(actions: Sequence[DescribeAction]) -> pd.DataFrame:
+    """A model's action history, oldest first: when, who, what."""
+    rows = [
+        {
+            "time": a.time,
+            "user": a.user,
+            "action": a.action,
+            "version": a.version,
+            "alias": a.alias,
+            "details": dict(a.details),
+        }
+        for a in actions
+    ]
+    return pd.DataFrame(rows, columns=ACTION_COLUMNS)

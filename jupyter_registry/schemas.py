@@ -202,6 +202,8 @@ class DescribeModel(_Response):
     last_updated_time: datetime
     num_versions: int
     latest_version: int | None
+    created_by: str | None = None
+    updated_by: str | None = None
 
 
 class ListModelsQuery(_Request):
@@ -295,10 +297,29 @@ class DescribeVersion(_Response):
     aliases: list[str]
     creation_time: datetime
     checkpoint: DescribeCheckpoint
+    created_by: str | None = None
+    updated_by: str | None = None
 
 
 class ListVersionsResponse(_Response):
     versions: list[DescribeVersion]
+    total: int
+
+
+class DescribeAction(_Response):
+    """One change to a model, its versions or aliases, and who made it (W&B-style history)."""
+
+    model_name: str
+    action: str
+    version: int | None
+    alias: str | None
+    user: str | None
+    time: datetime
+    details: dict[str, Any]
+
+
+class ListActionsResponse(_Response):
+    actions: list[DescribeAction]
     total: int
 
 

@@ -357,6 +357,15 @@ class Model:
         """Versions as a DataFrame, newest first, with checkpoint metrics as columns."""
         return frames.versions_frame(self._version_infos(None, 0))
 
+    def history(self) -> pd.DataFrame:
+        """Every change to this model, its versions and aliases, oldest first, with who made it."""
+        actions = []
+        while True:
+            page = self._client.get_history(self.name, len(actions), PAGE_SIZE)
+            actions.extend(page.actions)
+            if not page.actions or len(actions) >= page.total:
+                return frames.actions_frame(actions)
+
     def delete(self) -> None:
         self._client.delete_model(self.name)
 

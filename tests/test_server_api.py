@@ -9,6 +9,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import requests
 from jupyter_proc import ThreadedJupyter
@@ -170,18 +171,31 @@ async def test_events_stream_in_order_with_identity(
 
     await asyncio.get_running_loop().run_in_executor(None, sequence)
     seen = []
-    while len(seen) < 5:
+    while len(seen) < 6:
         message = json.loads(await asyncio.wait_for(socket.read_message(), 10))
         if "jupyter_registry" in message["schema_id"]:
             seen.append(message)
     socket.close()
-    kinds = [m["schema_id"].rsplit("/", 1)[1] for m in seen]
+    kinds = [(m["schema_id"].rsplit("/", 1)[1], m.get("alias")) for m in seen]
     assert kinds == [
-        "model.created",
-        "checkpoint.created",
-        "version.registered",
-        "alias.set",
-        "alias.removed",
+        ("model.created", None),
+        ("checkpoint.created", None),
+        ("version.registered", None),
+        ("alias.set", "staging"),
+        ("alias.set", "production"),
+        ("alias.removed", "staging"),
     ]
     assert seen[2]["model"] == "evented" and seen[2]["version"] == 1
-    assert all(m["user"] for m in seen)
+    user = seen[0]["user"]
+    assert user and all(m["user"] == user for m in seen)
+
+    history = await asyncio.get_running_loop().run_in_executor(
+        None, lambda: registry.get_model("evented").history()
+    )
+    aliases = [None if pd.isna(alias) else alias for alias in history["alias"]]
+    assert list(zip(history["action"], aliases, strict=True)) == [
+        (kind, alias) for kind, alias in kinds if kind != "checkpoint.created"
+    ]
+    assert set(history["user"]) == {user}
+    described = registry.get_model("evented")
+    assert described.info.created_by == user and described.info.updated_by == user

@@ -29,6 +29,7 @@ from ..schemas import (
     DescribeCheckpoint,
     DescribeModel,
     DescribeVersion,
+    ListActionsResponse,
     ListCheckpointsResponse,
     ListModelsQuery,
     ListModelsResponse,
@@ -204,6 +205,13 @@ class HttpClient:
 
     def remove_alias(self, model_name: str, alias: str) -> None:
         self._request("DELETE", _path("models", model_name, "aliases", alias))
+
+    def get_history(
+        self, model_name: str, offset: int = 0, limit: int | None = None
+    ) -> ListActionsResponse:
+        params = {"offset": offset, **({"limit": limit} if limit is not None else {})}
+        path = _path("models", model_name, "history")
+        return ListActionsResponse.model_validate(self._json("GET", path, params=params))
 
     # --- checkpoints and files ---------------------------------------------------
 

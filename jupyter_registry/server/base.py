@@ -32,8 +32,7 @@ from pydantic import BaseModel
 
 from ..errors import RegistryError, ValidationError, status_for
 from ..schemas import parse
-from ..service import RegistryService
-from .events import REQUESTER
+from ..service import RegistryService, current_actor
 
 API_PREFIX = "registry/api/v1"
 MAX_JSON_BODY = 16 * 1024 * 1024
@@ -130,7 +129,7 @@ class RegistryHandler(APIHandler):
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a blocking service call in a worker thread so the server stays responsive."""
         user = self.current_user
-        REQUESTER.set(getattr(user, "username", None))
+        current_actor.set(getattr(user, "username", None))
         context = contextvars.copy_context()
         try:
             return await asyncio.get_running_loop().run_in_executor(

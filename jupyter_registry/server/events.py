@@ -3,21 +3,19 @@
 Each change the service commits is emitted with a registered JSON schema per
 event kind, so the lab panel (through ``/api/events/subscribe``) and other
 server extensions can react live. The requester's Jupyter identity travels
-with the call in a context variable set by the handler.
+with the call in the service's ``current_actor`` context variable, set by the handler.
 """
 
 from __future__ import annotations
 
-import contextvars
 from typing import Any
 
 from jupyter_events import EventLogger
 from tornado.ioloop import IOLoop
 
+from ..service import current_actor
+
 SCHEMA_BASE = "https://events.jupyter.org/jupyter_registry"
-REQUESTER: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "jupyter_registry_requester", default=None
-)
 
 _PROPERTIES: dict[str, dict[str, Any]] = {
     "model": {"type": "string", "title": "model name"},
@@ -71,5 +69,5 @@ class EventForwarder:
     def __call__(self, event: str, payload: dict[str, Any]) -> None:
         if event not in EVENTS:
             return
-        data = {**payload, "user": REQUESTER.get()}
+        data = {**payload, "user": current_actor.get()}
         self.loop.add_callback(self.logger.emit, schema_id=schema_id(event), data=data)

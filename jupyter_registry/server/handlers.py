@@ -16,6 +16,7 @@ from ..schemas import (
     DescribeCheckpoint,
     DescribeModel,
     DescribeVersion,
+    ListActionsResponse,
     ListCheckpointsResponse,
     ListModelsQuery,
     ListModelsResponse,
@@ -33,6 +34,14 @@ from .base import Operation, RegistryHandler, endpoint
 
 class ListVersionsQuery(BaseModel):
     """Paging of ``GET models/{name}/versions`` (newest first)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    limit: int | None = Field(None, ge=1, le=MAX_PAGE)
+
+
+class ListHistoryQuery(BaseModel):
+    """Paging of ``GET models/{name}/history`` (oldest first)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
@@ -110,6 +119,21 @@ class ModelMetadataHandler(RegistryHandler):
     )
     async def patch(self, name: str, body: PatchMetadata) -> DescribeModel:
         return await self.call(self.service.patch_model_metadata, validate_model_name(name), body)
+
+
+class HistoryHandler(RegistryHandler):
+    @endpoint(
+        Operation(
+            "Who changed what: the model's actions (models, versions, aliases), oldest first",
+            query=ListHistoryQuery,
+            response=ListActionsResponse,
+            errors=MODEL_ERRORS,
+        )
+    )
+    async def get(self, name: str, query: ListHistoryQuery) -> ListActionsResponse:
+        return await self.call(
+            self.service.get_history, validate_model_name(name), query.offset, query.limit
+        )
 
 
 class VersionsHandler(RegistryHandler):

@@ -67,6 +67,8 @@ class ModelRow(Base):
     creation_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_updated_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str | None] = mapped_column(String(256))
+    updated_by: Mapped[str | None] = mapped_column(String(256))
 
     labels: Mapped[list[LabelRow]] = relationship(
         order_by="LabelRow.position", cascade="all, delete-orphan", passive_deletes=True
@@ -149,6 +151,8 @@ class VersionRow(Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonValue, default=dict)
     notes: Mapped[str] = mapped_column(Text, default="")
     creation_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(256))
+    updated_by: Mapped[str | None] = mapped_column(String(256))
 
     checkpoint: Mapped[CheckpointRow] = relationship(lazy="joined")
     aliases: Mapped[list[AliasRow]] = relationship(
@@ -168,3 +172,24 @@ class AliasRow(Base):
     version_id: Mapped[int] = mapped_column(
         ForeignKey("model_versions.id", ondelete="CASCADE"), index=True
     )
+
+
+class ActionRow(Base):
+    """One entry of a model's action history: who changed what, when.
+
+    Keyed by model name rather than a foreign key, so the record of a deleted
+    model (and of its deletion) outlives it.
+    """
+
+    __tablename__ = "model_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int | None] = mapped_column(Integer)
+    alias: Mapped[str | None] = mapped_column(String(128))
+    user: Mapped[str | None] = mapped_column(String(256))
+    time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    details: Mapped[dict[str, Any]] = mapped_column(JsonValue, default=dict)
+
+    __table_args__ = (Index("ix_model_actions_model_name", "model_name", "id"),)

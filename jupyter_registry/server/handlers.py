@@ -32,16 +32,8 @@ from ..service import validate_model_name
 from .base import Operation, RegistryHandler, endpoint
 
 
-class ListVersionsQuery(BaseModel):
-    """Paging of ``GET models/{name}/versions`` (newest first)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    offset: int = Field(0, ge=0, le=MAX_OFFSET)
-    limit: int | None = Field(None, ge=1, le=MAX_PAGE)
-
-
-class ListHistoryQuery(BaseModel):
-    """Paging of ``GET models/{name}/history`` (oldest first)."""
+class PageQuery(BaseModel):
+    """Paging of ``GET models/{name}/versions`` (newest first) and ``…/history`` (oldest first)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
@@ -125,12 +117,12 @@ class HistoryHandler(RegistryHandler):
     @endpoint(
         Operation(
             "Who changed what: the model's actions (models, versions, aliases), oldest first",
-            query=ListHistoryQuery,
+            query=PageQuery,
             response=ListActionsResponse,
             errors=MODEL_ERRORS,
         )
     )
-    async def get(self, name: str, query: ListHistoryQuery) -> ListActionsResponse:
+    async def get(self, name: str, query: PageQuery) -> ListActionsResponse:
         return await self.call(
             self.service.get_history, validate_model_name(name), query.offset, query.limit
         )
@@ -140,12 +132,12 @@ class VersionsHandler(RegistryHandler):
     @endpoint(
         Operation(
             "List a model's versions, newest first",
-            query=ListVersionsQuery,
+            query=PageQuery,
             response=ListVersionsResponse,
             errors=MODEL_ERRORS,
         )
     )
-    async def get(self, name: str, query: ListVersionsQuery) -> ListVersionsResponse:
+    async def get(self, name: str, query: PageQuery) -> ListVersionsResponse:
         return await self.call(
             self.service.list_versions, validate_model_name(name), query.offset, query.limit
         )

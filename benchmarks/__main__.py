@@ -8,6 +8,7 @@ import sys
 SUITES = {
     "core": "benchmarks.core",
     "compare": "benchmarks.compare",
+    "scale": "benchmarks.scale",
     "transfer": "benchmarks.transfer",
 }
 

@@ -6,6 +6,7 @@ In-process and quick; the notebook round trips are in ``test_magics.py``.
 from __future__ import annotations
 
 import pickle
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from jupyter_registry import Registry, ValidationError
@@ -177,3 +178,47 @@ def test_skops_refuses_types_it_does_not_trust_unless_trusted() -> None:
         ckpt.load()
     back = ckpt.load(trusted=True)
     assert np.array_equal(back.predict_proba(X), forest.predict_proba(X))
+
+
+SCRIPT = """
+import sys
+import torch
+from torch import nn
+from jupyter_registry import Registry
+
+WIDTH = 4
+
+
+class Head(nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        self.classes = classes
+        self.fc = nn.Linear(WIDTH, classes)
+
+    def forward(self, x):
+        return torch.log_softmax(self.fc(x), -1)
+
+
+torch.manual_seed(3)
+head = Head(classes=5)
+x = torch.randn(2, WIDTH)
+from safetensors.torch import save_file
+save_file({"x": x, "y": head(x).detach()}, "io.safetensors")
+print(Registry().save_checkpoint(head).uuid)
+"""
+
+
+def test_a_class_defined_in_a_training_script_is_captured_from_its_file(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    run = [sys.executable, str(script)]
+    uuid = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    ckpt = Registry().get_checkpoint(uuid.strip())
+    assert ckpt.entrypoint == "model_def:Head"
+    assert ckpt.source["script"] == str(script)
+    code = (ckpt.local_folder() / "code" / "model_def.py").read_text()
+    assert "WIDTH = 4" in code and "from torch import nn" in code and "save_file" not in code
+    io = load_file(tmp_path / "io.safetensors")
+    model = ckpt.load()  # here: another process than the script's
+    assert type(model).__name__ == "Head" and torch.equal(model(io["x"]), io["y"])
+    assert "model_def" not in sys.modules

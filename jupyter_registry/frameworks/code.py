@@ -231,8 +231,8 @@ def _literal(value: Any) -> bool:
         return False
 
 
-def _user_modules_of(text: str, namespace: dict[str, Any], name: str) -> list[ModuleType]:
-    """User-project modules an import statement binding ``name`` pulls in."""
+def _user_modules_of(namespace: dict[str, Any], name: str) -> list[ModuleType]:
+    """The user-project module that ``name`` (bound by an import) comes from, if any."""
     value = namespace.get(name)
     if value is None:
         return []
@@ -270,7 +270,7 @@ def capture_notebook_classes(classes: list[type], code_dir: Path) -> None:
         if definition is not None:
             wanted[name] = definition
             if definition.is_import:
-                user_modules += _user_modules_of(definition.text, namespace, name)
+                user_modules += _user_modules_of(namespace, name)
             elif definition.node is not None:
                 todo.extend(_names_used(definition.node))
             continue
@@ -280,7 +280,7 @@ def capture_notebook_classes(classes: list[type], code_dir: Path) -> None:
         statement = _import_for_value(name, value)
         if statement is not None:
             synthesized[name] = statement
-            user_modules += _user_modules_of(statement, namespace, name)
+            user_modules += _user_modules_of(namespace, name)
         elif _literal(value):
             synthesized[name] = f"{name} = {value!r}"
     imports = sorted((d for d in wanted.values() if d.is_import), key=lambda d: d.order)

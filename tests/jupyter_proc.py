@@ -69,6 +69,7 @@ def start_jupyter(
     registry: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 60,
+    extra_config: dict[str, Any] | None = None,
 ) -> JupyterServer:
     """Start ``jupyter server`` with ``c.RegistryConfig`` set from ``registry``."""
     folder = Path(tempfile.mkdtemp(prefix="jr-jupyter-"))
@@ -87,6 +88,7 @@ def start_jupyter(
             "jpserver_extensions": {"jupyter_registry": True},
         },
         "RegistryConfig": registry or {},
+        **(extra_config or {}),
     }
     (folder / "jupyter_server_config.json").write_text(json.dumps(config))
     process_env = {**os.environ, **(env or {}), "JUPYTER_CONFIG_DIR": str(folder)}

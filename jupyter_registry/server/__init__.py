@@ -21,6 +21,7 @@ from .base import API_PREFIX, SERVICE_KEY, NotFoundHandler
 from .events import EventForwarder
 from .openapi import OpenAPIHandler
 from .routes import ROUTES, tornado_pattern
+from .webhooks import RegistryWebhooks, WebhookSender
 
 ENV_STORAGE_OPTIONS = "JUPYTER_REGISTRY_STORAGE_OPTIONS"
 
@@ -38,8 +39,10 @@ def _share_with_kernels(config: RegistryConfig) -> None:
 def _load_jupyter_server_extension(server_app: Any) -> None:
     config = RegistryConfig(config=server_app.config)
     service = RegistryService.from_config(config)
+    loop = IOLoop.current()
     if getattr(server_app, "event_logger", None) is not None:
-        service.listeners.append(EventForwarder(server_app.event_logger, IOLoop.current()))
+        service.listeners.append(EventForwarder(server_app.event_logger, loop))
+    service.listeners.append(WebhookSender(RegistryWebhooks(config=server_app.config), loop))
     _share_with_kernels(config)
 
     web_app = server_app.web_app

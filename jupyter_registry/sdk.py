@@ -13,11 +13,9 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from . import display, frames
+from . import display
 from .artifacts import collect
 from .artifacts.materialize import write_checkpoint
 from .client.protocol import RegistryClient
@@ -45,9 +43,19 @@ from .schemas import (
     split_model_ref,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 PAGE_SIZE = 1000
 
 _current_checkpoint: Checkpoint | None = None
+
+
+def _frames() -> Any:
+    """The DataFrame builders, imported on first use: pandas takes ~0.5 s to import."""
+    from . import frames
+
+    return frames
 
 
 def current_checkpoint() -> Checkpoint | None:
@@ -355,7 +363,7 @@ class Model:
 
     def to_pandas(self) -> pd.DataFrame:
         """Versions as a DataFrame, newest first, with checkpoint metrics as columns."""
-        return frames.versions_frame(self._version_infos(None, 0))
+        return _frames().versions_frame(self._version_infos(None, 0))
 
     def history(self) -> pd.DataFrame:
         """Every change to this model, its versions and aliases, oldest first, with who made it."""
@@ -364,7 +372,7 @@ class Model:
             page = self._client.get_history(self.name, len(actions), PAGE_SIZE)
             actions.extend(page.actions)
             if not page.actions or len(actions) >= page.total:
-                return frames.actions_frame(actions)
+                return _frames().actions_frame(actions)
 
     def delete(self) -> None:
         self._client.delete_model(self.name)
@@ -529,7 +537,7 @@ class Registry:
         unknown = set(filters) - set(defaults)
         if unknown:
             raise ValidationError(f"unknown filter(s): {', '.join(sorted(unknown))}")
-        return frames.models_frame(self._model_infos(**{**defaults, **filters}))
+        return _frames().models_frame(self._model_infos(**{**defaults, **filters}))
 
     def delete_model(self, name: str) -> None:
         self._client.delete_model(name)
@@ -621,7 +629,7 @@ class Registry:
         return [Checkpoint(self._client, info) for info in page.checkpoints]
 
     def checkpoints_frame(self, run: str | None = None, limit: int | None = None) -> pd.DataFrame:
-        return frames.checkpoints_frame(self._client.list_checkpoints(run, limit).checkpoints)
+        return _frames().checkpoints_frame(self._client.list_checkpoints(run, limit).checkpoints)
 
     # maintenance (embedded only)
 

@@ -89,6 +89,24 @@ def test_two_versions_of_the_same_module_load_side_by_side_without_polluting(
     assert "model_def" not in sys.modules
 
 
+def test_a_flat_model_definition_folder_loads_from_its_top(tmp_path: Path) -> None:
+    folder = tmp_path / "flat"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "train.csv").write_text("1,2,3\n")
+    (folder / ".registryignore").write_text("data/\n")
+    (folder / "model_def.py").write_text(MODEL_DEF.format(version=7))
+    torch.manual_seed(7)
+    state = {f"fc.{k}": v for k, v in nn.Linear(2, 2).state_dict().items()}
+    save_file(state, folder / "weights.safetensors")
+    ckpt = Registry().create_checkpoint(
+        folder, format="safetensors", entrypoint="model_def:Net", hparams={"width": 2}
+    )
+    assert set(ckpt.resources) == {".registryignore", "model_def.py", "weights.safetensors"}
+    model = ckpt.load()
+    x = torch.ones(1, 2)
+    assert torch.equal(model(x), nn.functional.linear(x, state["fc.weight"], state["fc.bias"]) * 7)
+
+
 def test_empty_module_entrypoint_loads_the_code_folders_package(tmp_path: Path) -> None:
     code = tmp_path / "code"
     (code / "trial_classes").mkdir(parents=True)

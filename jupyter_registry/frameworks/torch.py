@@ -99,7 +99,10 @@ class TorchAdapter:
                 "this safetensors checkpoint has no entrypoint naming the model class; "
                 "load the tensors with safetensors.torch.load_file instead"
             )
-        cls = load_entrypoint(folder / "code", checkpoint.entrypoint)
+        # code/ as this adapter writes it; else the folder itself (a Determined-style model
+        # definition folder checkpointed whole, model_def.py next to the weights).
+        code = folder / "code" if (folder / "code").is_dir() else folder
+        cls = load_entrypoint(code, checkpoint.entrypoint)
         manifest_file = folder / MANIFEST
         manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
         kwargs = build_kwargs(cls, manifest.get("init_args", {}), checkpoint.hparams)

@@ -53,8 +53,14 @@ class LabProcess:
             self.process.wait(5)
 
 
-def start_lab(base: Path, env: dict[str, str], timeout: float = 90) -> LabProcess:
-    """``jupyter lab`` serving ``base/root``; ``env`` reaches the server and its kernels."""
+def start_lab(
+    base: Path, env: dict[str, str], timeout: float = 90, app: str = "jupyterlab"
+) -> LabProcess:
+    """``jupyter lab`` serving ``base/root``; ``env`` reaches the server and its kernels.
+
+    ``app="notebook"`` starts Notebook 7 instead (same settings, same layout).
+    """
+    settings_class = "JupyterNotebookApp" if app == "notebook" else "LabApp"
     root, settings = base / "root", base / "settings"
     notification = settings / "@jupyterlab" / "apputils-extension"
     notification.mkdir(parents=True, exist_ok=True)
@@ -64,11 +70,11 @@ def start_lab(base: Path, env: dict[str, str], timeout: float = 90) -> LabProces
     )
     token, port = uuid.uuid4().hex, free_port()
     cmd = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable, "-m", app,
         "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
         f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
-        f"--LabApp.user_settings_dir={settings}",
-        f"--LabApp.workspaces_dir={base / 'workspaces'}",
+        f"--{settings_class}.user_settings_dir={settings}",
+        f"--{settings_class}.workspaces_dir={base / 'workspaces'}",
     ]  # fmt: skip
     if os.geteuid() == 0:
         cmd.append("--allow-root")

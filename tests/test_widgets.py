@@ -382,7 +382,7 @@ def test_selected_model_deleted_elsewhere(
     assert view.total == 0 and view.frame.empty
     assert view.versions is not None and view.versions.last_error is not None
     assert "no model named" in view.versions.last_error
-    view.model_select.value = None
+    view.model_select.value = ""
     assert view.selected == versioned, "the details stay until another model is chosen"
     view.select(None)
     assert view.details.children == ()

@@ -37,6 +37,8 @@ from .html import page_summary, page_table
 from .live import Debouncer, live
 
 DEBOUNCE_SECONDS = 0.3
+# Menu values are never None: to the front end None means "nothing chosen" (a blank menu)
+CHOOSE = "— choose —"
 PAGE_SIZES = (10, 20, 50, 100)
 
 MODEL_COLUMNS = [c for c in frames.MODEL_COLUMNS if c != "archived"]
@@ -52,7 +54,6 @@ SORT_LABELS = {
     ModelSortBy.CREATION_TIME: "created",
     ModelSortBy.LAST_UPDATED_TIME: "updated",
 }
-# Dropdown values must not be None (None means "nothing chosen" to the front end)
 ARCHIVED_CHOICES = {"all models": None, "active only": False, "archived only": True}
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -233,7 +234,7 @@ class ModelList(_View):
         self.table.add_class("jr-model-table")
         self.pager = _Pager(page_size, self.move)
         self.model_select = w.Dropdown(
-            options=[("—", None)], description="Model", layout=w.Layout(width="24em")
+            options=[(CHOOSE, "")], description="Model", layout=w.Layout(width="24em")
         )
         self.details = w.VBox()
 
@@ -329,8 +330,8 @@ class ModelList(_View):
         self.pager.update(self.offset, len(self.models), self.total, "models")
         self._quiet = True
         try:
-            self.model_select.options = [("—", None), *((n, n) for n in names)]
-            self.model_select.value = self.selected if position is not None else None
+            self.model_select.options = [(CHOOSE, ""), *((n, n) for n in names)]
+            self.model_select.value = self.selected if position is not None else ""
         finally:
             self._quiet = False
 
@@ -361,7 +362,7 @@ class ModelList(_View):
     # --- selection --------------------------------------------------------
 
     def _on_select(self, change: dict[str, Any]) -> None:
-        if not self._quiet and change["new"] is not None:
+        if not self._quiet and change["new"] != "":
             self.select(change["new"])
 
     @_reports_errors
@@ -432,7 +433,7 @@ class VersionTable(_View):
         self.table.add_class("jr-version-table")
         self.pager = _Pager(page_size, self.move)
         self.version_select = w.Dropdown(
-            options=[("—", None)], description="Version", layout=w.Layout(width="20em")
+            options=[(CHOOSE, "")], description="Version", layout=w.Layout(width="20em")
         )
         self.alias_text = w.Text(
             placeholder="alias, e.g. production", layout=w.Layout(width="14em")
@@ -525,10 +526,10 @@ class VersionTable(_View):
         self._quiet = True
         try:
             self.version_select.options = [
-                ("—", None),
+                (CHOOSE, ""),
                 *((_version_label(v), v.version) for v in self.versions),
             ]
-            self.version_select.value = self.selected if position is not None else None
+            self.version_select.value = self.selected if position is not None else ""
         finally:
             self._quiet = False
 
@@ -542,7 +543,7 @@ class VersionTable(_View):
         self.refresh()
 
     def _on_select(self, change: dict[str, Any]) -> None:
-        if not self._quiet and change["new"] is not None:
+        if not self._quiet and change["new"] != "":
             self.select(change["new"])
 
     def select(self, version: int) -> None:
@@ -591,7 +592,7 @@ class VersionTable(_View):
         self.snippet_text.value = self.snippet
         self.snippet_text.layout.display = None
         self._clipboard.outputs = (_display_data(_clipboard_js(self.snippet)),)
-        self.show_status("load snippet copied to the clipboard (also shown above)")
+        self.show_status("load snippet above (also copied to the clipboard if the browser allows)")
         return self.snippet
 
     @_reports_errors

@@ -21,6 +21,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from .errors import NotFoundError, RegistryError
 from .frameworks.code import CodeCaptureWarning
+from .schemas import check_alias, check_entrypoint, check_metadata, check_name
 from .sdk import Checkpoint, ModelVersion, Registry, current_checkpoint
 
 FORMAT_BY_SUFFIX = {
@@ -232,10 +233,24 @@ class RegistryMagics(Magics):
         return mv
 
     def _register(self, args: Any) -> ModelVersion:
-        # Every expression is evaluated before anything is stored.
+        # Every expression is evaluated and every value checked before anything is stored.
         args.hparams = self._eval_dict(args.hparams, "--hparams")
         args.metrics = self._eval_dict(args.metrics, "--metrics")
         args.metadata = self._eval_dict(args.metadata, "--metadata")
+        try:
+            check_name(args.model)
+            for alias in args.alias:
+                check_alias(alias)
+            check_entrypoint(args.entrypoint)
+            for option in ("hparams", "metrics", "metadata"):
+                value = getattr(args, option)
+                if value is not None:
+                    try:
+                        check_metadata(value)
+                    except ValueError as exc:
+                        raise ValueError(f"--{option}: {exc}") from None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         try:
             target = self._target(args.obj_or_path) if args.obj_or_path else None
             if isinstance(target, ModelVersion):

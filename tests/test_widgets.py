@@ -199,6 +199,8 @@ def test_select_model_shows_versions_and_card(
     assert versions.frame["version"].tolist() == [3, 2, 1]
     assert versions.frame["metrics.accuracy"].tolist() == [0.97, 0.95, 0.91]
     assert "metrics.accuracy" in versions.table.value and "0.97" in versions.table.value
+    assert "framework" in versions.frame.columns
+    assert "<th>framework</th>" not in versions.table.value, "empty on this page: not shown"
     assert view.card.frame["name"].tolist() == [versioned]
     tabs = view.details.children[0]
     assert tabs.children == (versions, view.card)

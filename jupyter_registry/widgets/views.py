@@ -48,6 +48,7 @@ MODEL_HEADERS = {
     "last_updated_time": "updated",
 }
 VERSION_HEADERS = {"creation_time": "created"}
+ALWAYS_SHOWN = frozenset({"version", "aliases", "comment", "creation_time"})
 SORT_LABELS = {
     ModelSortBy.NAME: "name",
     ModelSortBy.DESCRIPTION: "description",
@@ -514,7 +515,11 @@ class VersionTable(_View):
     def _render(self) -> None:
         numbers = [v.version for v in self.versions]
         position = numbers.index(self.selected) if self.selected in numbers else None
-        columns = [c for c in self.frame.columns if c not in ("checkpoint", "model_name")]
+        columns = [
+            c
+            for c in self.frame.columns
+            if c in ALWAYS_SHOWN or (c != "checkpoint" and _has_values(self.frame[c]))
+        ]
         self.title.value = (
             f"<b>{escape(self.model_name)}</b> · {self.total:,} version"
             f"{'' if self.total == 1 else 's'}"
@@ -669,6 +674,11 @@ def _clipboard_js(text: str) -> dict[str, str]:
         ".catch(function () {});"
     )
     return {"application/javascript": code, "text/plain": ""}
+
+
+def _has_values(column: pd.Series) -> bool:
+    """False for a column that is empty on this page (no name, no framework): not shown."""
+    return bool(column.map(lambda v: v not in (None, "") and v == v).any())
 
 
 def _version_label(version: DescribeVersion) -> str:

@@ -140,6 +140,23 @@ def test_blob_upload_is_verified_and_deduplicated(
     assert int(http.head(url).headers["Content-Length"]) == len(data)
 
 
+def test_download_resumes_from_a_range(server: ThreadedJupyter, http: requests.Session) -> None:
+    data = os.urandom(5 * 1024 * 1024 + 3)
+    sha = hashlib.sha256(data).hexdigest()
+    url = api(server, f"blobs/{sha}")
+    http.put(url, data=data).raise_for_status()
+    files = [{"path": "weights.bin", "sha256": sha, "size": len(data)}]
+    http.post(api(server, "checkpoints"), json={"files": files}).raise_for_status()
+    whole = http.get(url)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["Accept-Ranges"] == "bytes"
+    tail = http.get(url, headers={"Range": "bytes=4194300-"})
+    assert tail.status_code == 206 and tail.content == data[4194300:]
+    assert tail.headers["Content-Range"] == f"bytes 4194300-{len(data) - 1}/{len(data)}"
+    error_of(http.get(url, headers={"Range": f"bytes={len(data)}-"}), 416)
+    assert http.get(url, headers={"Range": "bytes=-5"}).content == data  # not a resume: all
+
+
 def test_openapi_describes_every_route(server: ThreadedJupyter, http: requests.Session) -> None:
     document = http.get(api(server, "openapi.json")).json()
     assert document["openapi"].startswith("3.")

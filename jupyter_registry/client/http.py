@@ -47,6 +47,8 @@ from .protocol import Progress, VersionKey
 API_PREFIX = "registry/api/v1"
 CHUNK = 4 * 1024 * 1024
 TIMEOUT = (10, 600)
+RESUME_ATTEMPTS = 3
+RESUME_GRAIN = 1024 * 1024  # a dropped download resumes from the last whole MiB received
 
 
 class AuthenticationError(RegistryError):
@@ -240,18 +242,29 @@ class HttpClient:
         size = int(response.headers["Content-Length"])
         return size, self._verified(response, sha256, size)
 
-    @staticmethod
-    def _verified(response: requests.Response, sha256: str, size: int) -> Iterator[bytes]:
+    def _verified(self, response: requests.Response, sha256: str, size: int) -> Iterator[bytes]:
+        """Yield the blob's bytes, resuming a dropped connection where it broke, then verify."""
         digest = hashlib.sha256()
         seen = 0
-        with response:
+        for attempt in range(RESUME_ATTEMPTS + 1):
             try:
-                for chunk in response.iter_content(CHUNK):
-                    digest.update(chunk)
-                    seen += len(chunk)
-                    yield chunk
+                with response:
+                    for chunk in response.iter_content(RESUME_GRAIN):
+                        digest.update(chunk)
+                        seen += len(chunk)
+                        yield chunk
+                break
             except requests.RequestException as exc:
-                raise IntegrityError(f"download of blob {sha256} was cut short: {exc}") from None
+                if attempt == RESUME_ATTEMPTS or seen >= size:
+                    raise IntegrityError(
+                        f"download of blob {sha256} was cut short: {exc}"
+                    ) from None
+                headers = {"Range": f"bytes={seen}-"}
+                response = self._request(
+                    "GET", _path("blobs", sha256), stream=True, headers=headers
+                )
+                if response.status_code != (206 if seen else 200):
+                    raise IntegrityError(f"the server cannot resume blob {sha256}") from None
         if seen != size or digest.hexdigest() != sha256:
             raise IntegrityError(
                 f"downloaded blob {sha256} does not match its hash ({seen} of {size} bytes)"

@@ -46,6 +46,7 @@ ERROR_TYPES = {
     405: "MethodNotAllowed",
     409: "ConflictError",
     413: "PayloadTooLarge",
+    416: "RangeNotSatisfiable",
 }
 
 
@@ -75,6 +76,7 @@ class Operation:
     query_aliases: dict[str, str] = field(default_factory=dict)
     binary: bool = False
     raw_body: bool = False
+    resumable: bool = False
 
 
 Verb = Callable[..., Awaitable[Any]]

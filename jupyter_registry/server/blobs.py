@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from typing import Any
 
@@ -23,6 +24,7 @@ from ..schemas import BlobInfo, check_sha256
 from .base import ApiError, Operation, RegistryHandler, bad_request, endpoint
 
 MAX_UPLOAD_BYTES = 1 << 40
+RESUME_RANGE = re.compile(r"bytes=([0-9]{1,18})-")
 
 
 def _checked(sha256: str) -> str:
@@ -94,19 +96,30 @@ class BlobHandler(RegistryHandler):
         Operation(
             "Stream a stored file; verified against its SHA-256 as it is read",
             binary=True,
-            errors=(400, 404),
+            resumable=True,
+            errors=(400, 404, 416),
         )
     )
     async def get(self, sha256: str) -> None:
         size, chunks = await self.call(self.service.read_blob, _checked(sha256))
+        start = self._range_start(size)
         self.set_header("Content-Type", "application/octet-stream")
-        self.set_header("Content-Length", str(size))
+        self.set_header("Accept-Ranges", "bytes")
         self.set_header("ETag", f'"{sha256}"')
         self.set_header("X-Checksum-Sha256", sha256)
+        if start:
+            self.set_status(206)
+            self.set_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
+        self.set_header("Content-Length", str(size - start))
+        offset = 0
         try:
+            # The whole blob is read even for a range: its hash is only known at the end.
             while (chunk := await self.call(next, chunks, None)) is not None:
-                self.write(chunk)
-                await self.flush()
+                skip = min(max(start - offset, 0), len(chunk))
+                offset += len(chunk)
+                if skip < len(chunk):
+                    self.write(chunk[skip:])
+                    await self.flush()
         except ApiError as exc:
             # Headers are gone; cutting the connection short is the only honest
             # signal left, and the client's own hash check reports it.
@@ -114,6 +127,17 @@ class BlobHandler(RegistryHandler):
             self.request.connection.close()
             return
         self.finish()
+
+    def _range_start(self, size: int) -> int:
+        """The N of ``Range: bytes=N-`` (how a client resumes); other ranges get the whole blob."""
+        match = RESUME_RANGE.fullmatch(self.request.headers.get("Range", "").strip())
+        if match is None:
+            return 0
+        start = int(match.group(1))
+        if start >= size > 0 or (size == 0 and start > 0):
+            self.set_header("Content-Range", f"bytes */{size}")
+            raise ApiError(416, "RangeNotSatisfiable", f"range starts at {start} of {size} bytes")
+        return start
 
     @endpoint(
         Operation(

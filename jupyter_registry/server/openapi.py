@@ -133,6 +133,16 @@ def _operation(
     ]
     if op.query is not None:
         parameters.extend(_query_parameters(op))
+    if op.resumable:
+        parameters.append(
+            {
+                "name": "Range",
+                "in": "header",
+                "required": False,
+                "description": "bytes=N- resumes a download at byte N",
+                "schema": {"type": "string"},
+            }
+        )
     responses: dict[str, Any] = {}
     success: dict[str, Any] = {"description": op.summary}
     if op.response is not None:
@@ -143,6 +153,8 @@ def _operation(
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
         }
     responses[str(op.status if op.status != 200 or op.response else 200)] = success
+    if op.resumable:
+        responses["206"] = {**success, "description": "the rest of the file, from the Range start"}
     for status in sorted({*op.errors, 401, 403}):
         responses[str(status)] = _error(status) if verb != "head" else {"description": "error"}
     body: dict[str, Any] | None = None

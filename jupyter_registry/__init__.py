@@ -37,6 +37,11 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "jupyter_registry.server"}]
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The "Model Registry" JupyterLab panel, built from labextension/ at install time."""
+    return [{"src": "labextension", "dest": "jupyter-registry"}]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext jupyter_registry``: register the magics."""
     from .magics import register_magics

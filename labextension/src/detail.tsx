@@ -1,0 +1,348 @@
+/**
+ * The detail view of one model: description, labels, metadata, notes,
+ * versions with aliases, and the model's actions.
+ */
+import { ToolbarButtonComponent, caretLeftIcon, refreshIcon } from '@jupyterlab/ui-components';
+import React, { useCallback, useEffect, useState } from 'react';
+
+import { metadataPatch } from './api';
+import { Chips, EditableText, JsonEditor, Markdown, Section, formatMetrics, formatTime } from './components';
+import { aliasDialog, confirmDialog, registerVersionDialog } from './dialogs';
+import type { IPanelContext } from './context';
+import type { DescribeModel, DescribeVersion } from './types';
+
+export function ModelDetail(props: {
+  ctx: IPanelContext;
+  name: string;
+  tick: number;
+  onBack: () => void;
+}): JSX.Element {
+  const { ctx, name } = props;
+  const [model, setModel] = useState<DescribeModel | null>(null);
+  const [versions, setVersions] = useState<DescribeVersion[]>([]);
+  const [totalVersions, setTotalVersions] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const [reloads, setReloads] = useState(0);
+  const reload = useCallback(() => setReloads(n => n + 1), []);
+
+  useEffect(() => {
+    let live = true;
+    Promise.all([ctx.client.getModel(name), ctx.client.listVersions(name, 0, 100)]).then(
+      ([m, v]) => {
+        if (live) {
+          setModel(m);
+          setVersions(v.versions);
+          setTotalVersions(v.total);
+          setError(null);
+        }
+      },
+      reason => {
+        if (live) {
+          setError(ctx.report(reason, `Could not load model ${name}`));
+        }
+      }
+    );
+    return () => {
+      live = false;
+    };
+  }, [ctx, name, props.tick, reloads]);
+
+  /** Run one API call, report a failure, refresh after success. */
+  const act = async (what: string, call: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await call();
+      reload();
+      ctx.changed();
+      return true;
+    } catch (reason) {
+      ctx.report(reason, what);
+      return false;
+    }
+  };
+
+  const header = (
+    <div className="jp-RegistryPanel-detailHeader">
+      <ToolbarButtonComponent
+        icon={caretLeftIcon}
+        tooltip="Back to the model list"
+        label="Models"
+        onClick={props.onBack}
+      />
+      <h2 className="jp-RegistryPanel-title" title={name}>
+        {name}
+      </h2>
+      {model?.archived && <span className="jp-RegistryPanel-badge">archived</span>}
+      <ToolbarButtonComponent icon={refreshIcon} tooltip="Refresh" onClick={reload} />
+    </div>
+  );
+
+  if (!model) {
+    return (
+      <div className="jp-RegistryPanel-detail">
+        {header}
+        <p className={error ? 'jp-RegistryPanel-errorBox' : 'jp-RegistryPanel-empty'} role={error ? 'alert' : undefined}>
+          {error ?? 'Loading…'}
+        </p>
+      </div>
+    );
+  }
+
+  const aliasHolders = new Map<string, number>();
+  for (const v of versions) {
+    for (const alias of v.aliases) {
+      aliasHolders.set(alias, v.version);
+    }
+  }
+
+  const registerVersion = async () => {
+    const body = await registerVersionDialog(ctx.client, name);
+    if (body) {
+      await act('Could not register the version', () => ctx.client.registerVersion(name, body));
+    }
+  };
+  const setAlias = async (version: number) => {
+    const alias = await aliasDialog(name, version, aliasHolders);
+    if (alias) {
+      await act(`Could not set alias ${alias}`, () => ctx.client.setAlias(name, alias, version));
+    }
+  };
+  const removeAlias = async (alias: string) => {
+    await act(`Could not remove alias ${alias}`, () => ctx.client.removeAlias(name, alias));
+  };
+  const deleteVersion = async (version: number) => {
+    if (await confirmDialog(`Delete ${name} v${version}?`, 'The version number will not be reused.', 'Delete')) {
+      await act(`Could not delete version ${version}`, () => ctx.client.deleteVersion(name, version));
+    }
+  };
+  const toggleArchive = async () => {
+    const archive = !model.archived;
+    const question = archive
+      ? `Archive ${name}? It is hidden from the default list but kept, with its versions.`
+      : `Unarchive ${name}?`;
+    if (await confirmDialog(archive ? 'Archive model?' : 'Unarchive model?', question, archive ? 'Archive' : 'Unarchive')) {
+      await act('Could not change the archived state', () => ctx.client.updateModel(name, { archived: archive }));
+    }
+  };
+  const deleteModel = async () => {
+    const ok = await confirmDialog(
+      'Delete model?',
+      `Delete ${name} and its ${model.num_versions} version(s)? This cannot be undone.`,
+      'Delete'
+    );
+    if (ok && (await act(`Could not delete ${name}`, () => ctx.client.deleteModel(name)))) {
+      props.onBack();
+    }
+  };
+  const addLabel = async (label: string) => {
+    const labels = model.labels.includes(label) ? model.labels : [...model.labels, label];
+    return act('Could not add the label', () => ctx.client.updateModel(name, { labels }));
+  };
+
+  return (
+    <div className="jp-RegistryPanel-detail">
+      {header}
+      {error && (
+        <p className="jp-RegistryPanel-errorBox" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="jp-RegistryPanel-detailBody">
+        <div className="jp-RegistryPanel-facts">
+          <span>Created {formatTime(model.creation_time)}</span>
+          <span>Updated {formatTime(model.last_updated_time)}</span>
+          <span>
+            {model.num_versions} version{model.num_versions === 1 ? '' : 's'}
+          </span>
+        </div>
+        <div className="jp-RegistryPanel-buttons jp-RegistryPanel-actions">
+          <button className="jp-Button jp-mod-styled jp-mod-accept" onClick={() => void registerVersion()}>
+            Register version
+          </button>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-reject"
+            disabled={model.latest_version === null}
+            title="Insert code loading the latest version into the active notebook cell"
+            onClick={() => ctx.insertSnippet(`${name}:latest`)}
+          >
+            Insert load snippet
+          </button>
+          <button className="jp-Button jp-mod-styled jp-mod-reject" onClick={() => void toggleArchive()}>
+            {model.archived ? 'Unarchive' : 'Archive'}
+          </button>
+          <button className="jp-Button jp-mod-styled jp-mod-warn" onClick={() => void deleteModel()}>
+            Delete
+          </button>
+        </div>
+
+        <Section title="Description">
+          <EditableText
+            label="description"
+            value={model.description ?? ''}
+            placeholder="No description."
+            onSave={text =>
+              act('Could not save the description', () =>
+                ctx.client.updateModel(name, { description: text.trim() || null })
+              )
+            }
+          />
+        </Section>
+
+        <Section title="Labels">
+          <Chips
+            items={model.labels}
+            onRemove={label =>
+              void act('Could not remove the label', () =>
+                ctx.client.updateModel(name, { labels: model.labels.filter(l => l !== label) })
+              )
+            }
+          />
+          <LabelInput onAdd={addLabel} />
+        </Section>
+
+        <Section title="Metadata">
+          <JsonEditor
+            value={model.metadata}
+            onSave={value =>
+              act('Could not save the metadata', () =>
+                ctx.client.patchModelMetadata(name, metadataPatch(model.metadata, value))
+              )
+            }
+          />
+        </Section>
+
+        <Section title="Notes">
+          <EditableText
+            label="notes"
+            multiline
+            value={model.notes}
+            placeholder="No notes. Notes are Markdown."
+            render={source => <Markdown rendermime={ctx.rendermime} source={source} />}
+            onSave={text => act('Could not save the notes', () => ctx.client.updateModel(name, { notes: text }))}
+          />
+        </Section>
+
+        <Section
+          title={`Versions (${totalVersions})`}
+          label="Versions"
+          actions={
+            <button className="jp-Button jp-mod-styled jp-mod-reject jp-RegistryPanel-small" onClick={() => void registerVersion()}>
+              + Register
+            </button>
+          }
+        >
+          <VersionTable
+            versions={versions}
+            onSetAlias={v => void setAlias(v)}
+            onRemoveAlias={a => void removeAlias(a)}
+            onDelete={v => void deleteVersion(v)}
+            onSnippet={v => ctx.insertSnippet(`${name}:${v}`)}
+          />
+          {totalVersions > versions.length && (
+            <p className="jp-RegistryPanel-empty">
+              Showing the newest {versions.length} of {totalVersions} versions.
+            </p>
+          )}
+        </Section>
+      </div>
+    </div>
+  );
+}
+
+function LabelInput(props: { onAdd: (label: string) => Promise<boolean> }): JSX.Element {
+  const [text, setText] = useState('');
+  const submit = async () => {
+    const label = text.trim();
+    if (label && (await props.onAdd(label))) {
+      setText('');
+    }
+  };
+  return (
+    <div className="jp-RegistryPanel-labelInput">
+      <input
+        className="jp-mod-styled"
+        aria-label="New label"
+        placeholder="Add a label and press Enter"
+        value={text}
+        onChange={event => setText(event.target.value)}
+        onKeyDown={event => {
+          if (event.key === 'Enter') {
+            void submit();
+          }
+        }}
+      />
+    </div>
+  );
+}
+
+function VersionTable(props: {
+  versions: DescribeVersion[];
+  onSetAlias: (version: number) => void;
+  onRemoveAlias: (alias: string) => void;
+  onDelete: (version: number) => void;
+  onSnippet: (version: number) => void;
+}): JSX.Element {
+  if (props.versions.length === 0) {
+    return (
+      <p className="jp-RegistryPanel-empty">
+        No versions yet. Register one here, or from a notebook with <code>%register_version</code>.
+      </p>
+    );
+  }
+  return (
+    <div className="jp-RegistryPanel-tableWrap">
+      <table className="jp-RegistryPanel-table" aria-label="Versions">
+        <thead>
+          <tr>
+            <th>Version</th>
+            <th>Name</th>
+            <th>Aliases</th>
+            <th>Created</th>
+            <th>Framework</th>
+            <th>Metrics</th>
+            <th aria-label="Actions" />
+          </tr>
+        </thead>
+        <tbody>
+          {props.versions.map(v => (
+            <tr key={v.version} data-version={v.version}>
+              <td>v{v.version}</td>
+              <td title={v.comment ?? undefined}>{v.name ?? ''}</td>
+              <td>
+                <Chips items={v.aliases} kind="alias" onRemove={props.onRemoveAlias} />
+              </td>
+              <td>{formatTime(v.creation_time)}</td>
+              <td>{v.checkpoint.framework ?? ''}</td>
+              <td className="jp-RegistryPanel-metrics">{formatMetrics(v.checkpoint.metrics)}</td>
+              <td className="jp-RegistryPanel-rowActions">
+                <button
+                  className="jp-Button jp-mod-styled jp-mod-reject jp-RegistryPanel-small"
+                  aria-label={`Set alias on v${v.version}`}
+                  title="Set or move an alias to this version"
+                  onClick={() => props.onSetAlias(v.version)}
+                >
+                  Alias…
+                </button>
+                <button
+                  className="jp-Button jp-mod-styled jp-mod-reject jp-RegistryPanel-small"
+                  aria-label={`Insert load snippet for v${v.version}`}
+                  title="Insert code loading this version into the active notebook cell"
+                  onClick={() => props.onSnippet(v.version)}
+                >
+                  Snippet
+                </button>
+                <button
+                  className="jp-Button jp-mod-styled jp-mod-warn jp-RegistryPanel-small"
+                  aria-label={`Delete v${v.version}`}
+                  title="Delete this version"
+                  onClick={() => props.onDelete(v.version)}
+                >
+                  ×
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

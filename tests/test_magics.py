@@ -204,15 +204,40 @@ SKLEARN_CELLS = [
     "%load_ext jupyter_registry",
     "%register_version {name} pipe --create --metrics metrics --alias production",
     "%register_version {name}",
+    (
+        "from sklearn.base import BaseEstimator, TransformerMixin\n\nLIMIT = 0.5\n\n\n"
+        "class Clip(TransformerMixin, BaseEstimator):\n"
+        "    def __init__(self, limit=LIMIT):\n"
+        "        self.limit = limit\n\n"
+        "    def fit(self, X, y=None):\n"
+        "        return self\n\n"
+        "    def transform(self, X):\n"
+        "        return np.clip(X, -self.limit, self.limit)"
+    ),
+    (
+        "clipped = make_pipeline(Clip(), LogisticRegression()).fit(X, y)\n"
+        "np.save('proba2.npy', clipped.predict_proba(X))\n"
+        "%register_version {name}-custom clipped --create --alias production"
+    ),
 ]
 
 SKLEARN_LOAD = """
+import sys
 import numpy as np
-from jupyter_registry import Registry
-pipe = Registry().get_model({name!r}).get_version("production").load()
+from jupyter_registry import Registry, ValidationError
 X = np.load({folder!r} + "/X.npy")
+pipe = Registry().get_model({name!r}).get_version("production").load()
 same = np.array_equal(pipe.predict_proba(X), np.load({folder!r} + "/proba.npy"))
 print(type(pipe).__name__, "identical" if same else "DIFFERENT")
+custom = Registry().get_model({name!r} + "-custom").get_version("production")
+try:
+    custom.load()
+except ValidationError as exc:
+    print("refused" if "__main__.Clip would run code stored" in str(exc) else exc)
+pipe = custom.load(trusted=True)
+same = np.array_equal(pipe.predict_proba(X), np.load({folder!r} + "/proba2.npy"))
+print(type(pipe.steps[0][1]).__name__, "identical" if same else "DIFFERENT")
+print("model_def" in sys.modules, hasattr(sys.modules["__main__"], "Clip"))
 """
 
 
@@ -232,7 +257,10 @@ def test_sklearn_pipeline_round_trip(tmp_path: Path, ns: str) -> None:
     assert ckpt.format == "skops" and ckpt.framework.startswith("scikit-learn-")
     assert list(ckpt.resources) == ["model.skops"]
     assert 0.9 < ckpt.metrics["accuracy"] <= 1.0
-    assert out == ["Pipeline", "identical"]
+    custom = Registry().get_model_version(f"{name}-custom:production").checkpoint
+    assert custom.metadata["custom_classes"] == {"__main__.Clip": "model_def:Clip"}
+    assert set(custom.resources) == {"code/", "code/model_def.py", "model.skops"}
+    assert out == ["Pipeline", "identical", "refused", "Clip", "identical", "False", "False"]
 
 
 KERAS_CELLS = [

@@ -22,6 +22,8 @@ import importlib.machinery
 import importlib.util
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -128,13 +130,14 @@ def _load_one(root: Path | None, names: frozenset[str], entrypoint: str) -> Any:
     return _resolve(module, reference, entrypoint)
 
 
-def load_entrypoints(code: Path | None, entrypoints: list[str]) -> list[Any]:
-    """The objects ``entrypoints`` name, imported together from ``code`` (or the environment).
+@contextmanager
+def isolated_code(code: Path | None) -> Iterator[Callable[[str], Any]]:
+    """Within: ``code``'s modules are importable; after: gone, and ``sys.modules`` as before.
 
-    They share one import of the code folder (a custom layer and the model using
-    it see the same class). Modules found in ``code`` never stay in
-    ``sys.modules``; a module the folder does not hold is imported from the
-    environment as usual (e.g. ``torch.nn.modules.linear:Linear``).
+    Yields a function resolving an entrypoint. Everything imported inside one
+    block shares one import of the code folder (a custom layer and the model
+    using it see the same class). A module the folder does not hold is imported
+    from the environment as usual (e.g. ``torch.nn.modules.linear:Linear``).
     """
     root = code if code is not None and code.is_dir() else None
     names = top_level_names(root) if root is not None else frozenset()
@@ -149,13 +152,19 @@ def load_entrypoints(code: Path | None, entrypoints: list[str]) -> list[Any]:
             sys.meta_path.insert(0, finder)
             importlib.invalidate_caches()
         try:
-            return [_load_one(root, names, entrypoint) for entrypoint in entrypoints]
+            yield lambda entrypoint: _load_one(root, names, entrypoint)
         finally:
             if finder is not None:
                 sys.meta_path.remove(finder)
             for key in [k for k in sys.modules if ours(k)]:
                 del sys.modules[key]
             sys.modules.update(shadowed)
+
+
+def load_entrypoints(code: Path | None, entrypoints: list[str]) -> list[Any]:
+    """The objects ``entrypoints`` name, imported together from ``code`` in isolation."""
+    with isolated_code(code) as resolve:
+        return [resolve(entrypoint) for entrypoint in entrypoints]
 
 
 def load_entrypoint(code: Path | None, entrypoint: str) -> Any:

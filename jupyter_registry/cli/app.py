@@ -100,11 +100,14 @@ def _common_params() -> list[click.Parameter]:
 
 
 def _message(exc: BaseException) -> str:
+    """One line for the user: the registry's own message, else the exception's."""
     if isinstance(exc, RegistryError):
-        return exc.message
-    if isinstance(exc, OSError):
-        return str(exc) or type(exc).__name__
-    return f"unexpected {type(exc).__name__}: {exc} (run again with --debug for details)"
+        text = exc.message
+    elif isinstance(exc, OSError):
+        text = str(exc) or type(exc).__name__
+    else:
+        text = f"unexpected {type(exc).__name__}: {exc} (run again with --debug for details)"
+    return " ".join(text.splitlines())
 
 
 def registry_command(

@@ -245,8 +245,8 @@ def _user_modules_of(namespace: dict[str, Any], name: str) -> list[ModuleType]:
     return [module]
 
 
-def capture_notebook_classes(classes: list[type], code_dir: Path) -> None:
-    """Write the notebook code ``classes`` need as ``code_dir/model_def.py``."""
+def capture_notebook_classes(classes: list[type], code_dir: Path) -> str:
+    """Write the notebook code ``classes`` need as ``code_dir/model_def.py``; its module name."""
     namespace = vars(sys.modules["__main__"])
     cells = _cells(classes)
     definitions = _definitions(cells)
@@ -296,7 +296,7 @@ def capture_notebook_classes(classes: list[type], code_dir: Path) -> None:
     for definition in bodies:
         lines += ["", "", definition.text]
     text = "\n".join(lines).strip() + "\n"
-    compile(text, f"{MODULE_NAME}.py", "exec")
+    compile(text, "<captured notebook code>", "exec")
     defined = set(wanted) | set(synthesized)
     unresolved = sorted(
         {
@@ -318,7 +318,11 @@ def capture_notebook_classes(classes: list[type], code_dir: Path) -> None:
     code_dir.mkdir(parents=True, exist_ok=True)
     for module in user_modules:
         copy_project(module, code_dir)
-    (code_dir / f"{MODULE_NAME}.py").write_text(text)
+    module_name = MODULE_NAME
+    while (code_dir / f"{module_name}.py").exists() or (code_dir / module_name).exists():
+        module_name += "_nb"  # the copied project has a model_def of its own
+    (code_dir / f"{module_name}.py").write_text(text)
+    return module_name
 
 
 def capture_classes(classes: list[type], code_dir: Path) -> list[str]:
@@ -331,7 +335,7 @@ def capture_classes(classes: list[type], code_dir: Path) -> list[str]:
                 "define it at the top level of a cell or module so it can be loaded again"
             )
         if cls.__module__ == "__main__":
-            entrypoints.append(f"{MODULE_NAME}:{cls.__qualname__}")
+            entrypoints.append(cls.__qualname__)  # completed below
             continue
         module = sys.modules.get(cls.__module__)
         if module is None or getattr(module, "__file__", None) is None:
@@ -342,9 +346,13 @@ def capture_classes(classes: list[type], code_dir: Path) -> list[str]:
             copy_project(module, code_dir)
         entrypoints.append(f"{cls.__module__}:{cls.__qualname__}")
     in_notebook = [cls for cls in classes if cls.__module__ == "__main__"]
-    if in_notebook:
-        capture_notebook_classes(in_notebook, code_dir)
-    return entrypoints
+    if not in_notebook:
+        return entrypoints
+    module_name = capture_notebook_classes(in_notebook, code_dir)
+    return [
+        f"{module_name}:{ep}" if cls.__module__ == "__main__" else ep
+        for cls, ep in zip(classes, entrypoints, strict=True)
+    ]
 
 
 def capture_code(cls: type, code_dir: Path) -> str:

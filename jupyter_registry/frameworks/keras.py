@@ -59,7 +59,7 @@ class KerasAdapter:
         return SavedModel(
             framework=f"keras-{keras.__version__}",
             format="keras",
-            entrypoint=entrypoints[0] if type(obj) in classes else None,
+            entrypoint=entrypoints[classes.index(type(obj))] if type(obj) in classes else None,
             metadata=metadata,
         )
 

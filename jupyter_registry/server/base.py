@@ -19,6 +19,7 @@ import asyncio
 import contextvars
 import functools
 import json
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,9 +165,7 @@ class RegistryHandler(APIHandler):
             values = [self.decode_argument(v).strip() for v in self.request.arguments.get(key, [])]
             if not values:
                 continue
-            origin = getattr(info.annotation, "__origin__", None)
-            is_list = origin is list or str(info.annotation).startswith("list[")
-            args[name] = values if is_list else values[-1]
+            args[name] = values if typing.get_origin(info.annotation) is list else values[-1]
         return args
 
     def check_xsrf_cookie(self) -> None:

@@ -152,7 +152,7 @@ def _operation(
         success["content"] = {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
         }
-    responses[str(op.status if op.status != 200 or op.response else 200)] = success
+    responses[str(op.status)] = success
     if op.resumable:
         responses["206"] = {**success, "description": "the rest of the file, from the Range start"}
     for status in sorted({*op.errors, 401, 403}):

@@ -462,15 +462,22 @@ def test_insert_load_snippet_into_notebook(
 
 
 def run_palette_command(page: object, label: str) -> None:
-    page.get_by_role("menuitem", name="View").click()  # type: ignore[attr-defined]
-    page.get_by_role("menuitem", name="Activate Command Palette").click()  # type: ignore[attr-defined]
-    palette = page.locator("#modal-command-palette")  # type: ignore[attr-defined]
-    palette.locator("input").fill(label)
-    try:
-        palette.locator(".lm-CommandPalette-item", has_text=label).first.click(timeout=10_000)
-    except Exception:
-        shot(page, "failure-palette")
-        raise
+    """Run a command through View > Activate Command Palette (retried: the palette's
+    filter can miss keystrokes typed while it is still opening)."""
+    for attempt in range(3):
+        page.get_by_role("menuitem", name="View").click()  # type: ignore[attr-defined]
+        page.get_by_role("menuitem", name="Activate Command Palette").click()  # type: ignore[attr-defined]
+        palette = page.locator("#modal-command-palette")  # type: ignore[attr-defined]
+        palette.locator("input").fill(label)
+        item = palette.locator(".lm-CommandPalette-item", has_text=label).first
+        try:
+            item.click(timeout=5_000)
+            return
+        except Exception:
+            if attempt == 2:
+                shot(page, "failure-palette")
+                raise
+            page.keyboard.press("Escape")  # type: ignore[attr-defined]
 
 
 def test_palette_opens_panel_and_api_errors_are_notifications(
@@ -517,6 +524,14 @@ def test_screenshots_light_and_dark(
     p = open_lab(browser, lab)
     page = p.page
     panel = open_panel(p)
+    # Widen the sidebar (drag the handle between it and the main area) for the docs.
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = handle.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 200)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 330, box["y"] + 200, steps=5)
+    page.mouse.up()
     open_model(panel, "digits-cnn")
     panel.locator('tr[data-version="3"]').wait_for()
     shot(page, "panel-detail")

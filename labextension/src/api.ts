@@ -66,9 +66,11 @@ export function validateName(name: string): string | null {
 
 /** `null` when `alias` is a valid alias, else a message. */
 export function validateAlias(alias: string): string | null {
-  const error = validateName(alias);
-  if (error) {
-    return error.replace('name', 'alias');
+  if (!alias) {
+    return 'An alias is required.';
+  }
+  if (validateName(alias)) {
+    return `Invalid alias: ${NAME_RULE}.`;
   }
   if (alias === 'latest') {
     return "'latest' is reserved: it always means the highest version.";

@@ -15,7 +15,11 @@ export function Chips(props: {
   return (
     <span className="jp-RegistryPanel-chips">
       {props.items.map(item => (
-        <span key={item} className={`jp-RegistryPanel-chip jp-RegistryPanel-chip-${kind}`} data-chip={item}>
+        <span
+          key={item}
+          className={`jp-RegistryPanel-chip jp-RegistryPanel-chip-${kind}`}
+          data-chip={item}
+        >
           {props.onClick ? (
             <button
               className="jp-RegistryPanel-chipText"
@@ -122,7 +126,7 @@ export function EditableText(props: {
           )}
         </div>
         <button
-          className="jp-Button jp-mod-styled jp-mod-reject jp-RegistryPanel-small"
+          className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
           aria-label={`Edit ${props.label}`}
           onClick={() => setDraft(props.value)}
         >
@@ -150,7 +154,11 @@ export function EditableText(props: {
         onChange={event => setDraft(event.target.value)}
       />
       <div className="jp-RegistryPanel-buttons">
-        <button className="jp-Button jp-mod-styled jp-mod-reject" onClick={() => setDraft(null)} disabled={busy}>
+        <button
+          className="jp-Button jp-mod-styled jp-RegistryPanel-secondary"
+          onClick={() => setDraft(null)}
+          disabled={busy}
+        >
           Cancel
         </button>
         <button
@@ -209,6 +217,7 @@ export function JsonEditor(props: {
         aria-label="Metadata JSON"
         aria-invalid={error !== null}
         spellCheck={false}
+        wrap="off"
         rows={Math.min(16, Math.max(4, text.split('\n').length + 1))}
         value={text}
         onChange={event => setDraft(event.target.value)}
@@ -218,7 +227,7 @@ export function JsonEditor(props: {
       </div>
       <div className="jp-RegistryPanel-buttons">
         <button
-          className="jp-Button jp-mod-styled jp-mod-reject"
+          className="jp-Button jp-mod-styled jp-RegistryPanel-secondary"
           disabled={!dirty || busy}
           onClick={() => setDraft(null)}
         >

@@ -6,7 +6,15 @@ import { ToolbarButtonComponent, caretLeftIcon, refreshIcon } from '@jupyterlab/
 import React, { useCallback, useEffect, useState } from 'react';
 
 import { metadataPatch } from './api';
-import { Chips, EditableText, JsonEditor, Markdown, Section, formatMetrics, formatTime } from './components';
+import {
+  Chips,
+  EditableText,
+  JsonEditor,
+  Markdown,
+  Section,
+  formatMetrics,
+  formatTime
+} from './components';
 import { aliasDialog, confirmDialog, registerVersionDialog } from './dialogs';
 import type { IPanelContext } from './context';
 import type { DescribeModel, DescribeVersion } from './types';
@@ -80,7 +88,10 @@ export function ModelDetail(props: {
     return (
       <div className="jp-RegistryPanel-detail">
         {header}
-        <p className={error ? 'jp-RegistryPanel-errorBox' : 'jp-RegistryPanel-empty'} role={error ? 'alert' : undefined}>
+        <p
+          className={error ? 'jp-RegistryPanel-errorBox' : 'jp-RegistryPanel-empty'}
+          role={error ? 'alert' : undefined}
+        >
           {error ?? 'Loading…'}
         </p>
       </div>
@@ -110,8 +121,16 @@ export function ModelDetail(props: {
     await act(`Could not remove alias ${alias}`, () => ctx.client.removeAlias(name, alias));
   };
   const deleteVersion = async (version: number) => {
-    if (await confirmDialog(`Delete ${name} v${version}?`, 'The version number will not be reused.', 'Delete')) {
-      await act(`Could not delete version ${version}`, () => ctx.client.deleteVersion(name, version));
+    if (
+      await confirmDialog(
+        `Delete ${name} v${version}?`,
+        'The version number will not be reused.',
+        'Delete'
+      )
+    ) {
+      await act(`Could not delete version ${version}`, () =>
+        ctx.client.deleteVersion(name, version)
+      );
     }
   };
   const toggleArchive = async () => {
@@ -119,8 +138,16 @@ export function ModelDetail(props: {
     const question = archive
       ? `Archive ${name}? It is hidden from the default list but kept, with its versions.`
       : `Unarchive ${name}?`;
-    if (await confirmDialog(archive ? 'Archive model?' : 'Unarchive model?', question, archive ? 'Archive' : 'Unarchive')) {
-      await act('Could not change the archived state', () => ctx.client.updateModel(name, { archived: archive }));
+    if (
+      await confirmDialog(
+        archive ? 'Archive model?' : 'Unarchive model?',
+        question,
+        archive ? 'Archive' : 'Unarchive'
+      )
+    ) {
+      await act('Could not change the archived state', () =>
+        ctx.client.updateModel(name, { archived: archive })
+      );
     }
   };
   const deleteModel = async () => {
@@ -155,21 +182,30 @@ export function ModelDetail(props: {
           </span>
         </div>
         <div className="jp-RegistryPanel-buttons jp-RegistryPanel-actions">
-          <button className="jp-Button jp-mod-styled jp-mod-accept" onClick={() => void registerVersion()}>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-accept"
+            onClick={() => void registerVersion()}
+          >
             Register version
           </button>
           <button
-            className="jp-Button jp-mod-styled jp-mod-reject"
+            className="jp-Button jp-mod-styled jp-RegistryPanel-secondary"
             disabled={model.latest_version === null}
             title="Insert code loading the latest version into the active notebook cell"
             onClick={() => ctx.insertSnippet(`${name}:latest`)}
           >
             Insert load snippet
           </button>
-          <button className="jp-Button jp-mod-styled jp-mod-reject" onClick={() => void toggleArchive()}>
+          <button
+            className="jp-Button jp-mod-styled jp-RegistryPanel-secondary"
+            onClick={() => void toggleArchive()}
+          >
             {model.archived ? 'Unarchive' : 'Archive'}
           </button>
-          <button className="jp-Button jp-mod-styled jp-mod-warn" onClick={() => void deleteModel()}>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-warn"
+            onClick={() => void deleteModel()}
+          >
             Delete
           </button>
         </div>
@@ -217,7 +253,9 @@ export function ModelDetail(props: {
             value={model.notes}
             placeholder="No notes. Notes are Markdown."
             render={source => <Markdown rendermime={ctx.rendermime} source={source} />}
-            onSave={text => act('Could not save the notes', () => ctx.client.updateModel(name, { notes: text }))}
+            onSave={text =>
+              act('Could not save the notes', () => ctx.client.updateModel(name, { notes: text }))
+            }
           />
         </Section>
 
@@ -225,7 +263,10 @@ export function ModelDetail(props: {
           title={`Versions (${totalVersions})`}
           label="Versions"
           actions={
-            <button className="jp-Button jp-mod-styled jp-mod-reject jp-RegistryPanel-small" onClick={() => void registerVersion()}>
+            <button
+              className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
+              onClick={() => void registerVersion()}
+            >
               + Register
             </button>
           }
@@ -315,7 +356,7 @@ function VersionTable(props: {
               <td className="jp-RegistryPanel-metrics">{formatMetrics(v.checkpoint.metrics)}</td>
               <td className="jp-RegistryPanel-rowActions">
                 <button
-                  className="jp-Button jp-mod-styled jp-mod-reject jp-RegistryPanel-small"
+                  className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
                   aria-label={`Set alias on v${v.version}`}
                   title="Set or move an alias to this version"
                   onClick={() => props.onSetAlias(v.version)}
@@ -323,7 +364,7 @@ function VersionTable(props: {
                   Alias…
                 </button>
                 <button
-                  className="jp-Button jp-mod-styled jp-mod-reject jp-RegistryPanel-small"
+                  className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
                   aria-label={`Insert load snippet for v${v.version}`}
                   title="Insert code loading this version into the active notebook cell"
                   onClick={() => props.onSnippet(v.version)}

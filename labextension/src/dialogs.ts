@@ -58,7 +58,9 @@ abstract class FormBody<T> extends Widget implements Dialog.IBodyWidget<T> {
     const update = () => {
       const error = validator();
       message.textContent = error ?? '';
-      const accept = this.node.closest('.jp-Dialog')?.querySelector<HTMLButtonElement>('.jp-mod-accept');
+      const accept = this.node
+        .closest('.jp-Dialog')
+        ?.querySelector<HTMLButtonElement>('.jp-mod-accept');
       if (accept) {
         accept.disabled = error !== null;
       }
@@ -236,7 +238,9 @@ class AliasBody extends FormBody<string> {
     this.alias.addEventListener('input', () => {
       const holder = existing.get(this.alias.value);
       note.textContent =
-        holder !== undefined && holder !== version ? `Moves "${this.alias.value}" from version ${holder}.` : '';
+        holder !== undefined && holder !== version
+          ? `Moves "${this.alias.value}" from version ${holder}.`
+          : '';
     });
     this.validation(() => validateAlias(this.alias.value), this.alias);
   }

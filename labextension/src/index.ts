@@ -71,9 +71,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       const snippet = loadSnippet(ref);
       const source = cell.model.sharedModel.getSource();
-      cell.model.sharedModel.setSource(source.trim() ? `${source.replace(/\s*$/, '')}\n\n${snippet}` : snippet);
+      cell.model.sharedModel.setSource(
+        source.trim() ? `${source.replace(/\s*$/, '')}\n\n${snippet}` : snippet
+      );
       app.shell.activateById(notebook.id);
-      Notification.success(`Inserted code loading ${ref} into the active cell.`, { autoClose: 3000 });
+      Notification.success(`Inserted code loading ${ref} into the active cell.`, {
+        autoClose: 3000
+      });
     };
 
     const ctx: IPanelContext = {

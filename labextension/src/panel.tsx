@@ -2,7 +2,12 @@
  * The "Model Registry" sidebar panel: a searchable, sortable, paged model list
  * and the detail view of the model that is opened.
  */
-import { ReactWidget, ToolbarButtonComponent, addIcon, refreshIcon } from '@jupyterlab/ui-components';
+import {
+  ReactWidget,
+  ToolbarButtonComponent,
+  addIcon,
+  refreshIcon
+} from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 
 import type { ModelSortBy, OrderBy } from './api';
@@ -157,10 +162,14 @@ function ModelList(props: {
                   {model.num_versions} version{model.num_versions === 1 ? '' : 's'}
                 </span>
               </span>
-              {model.description && <span className="jp-RegistryPanel-modelDescription">{model.description}</span>}
+              {model.description && (
+                <span className="jp-RegistryPanel-modelDescription">{model.description}</span>
+              )}
               <span className="jp-RegistryPanel-modelBottom">
                 <Chips items={model.labels} onClick={setLabel} />
-                <span className="jp-RegistryPanel-modelTime">updated {formatTime(model.last_updated_time)}</span>
+                <span className="jp-RegistryPanel-modelTime">
+                  updated {formatTime(model.last_updated_time)}
+                </span>
               </span>
             </button>
           </li>
@@ -168,12 +177,14 @@ function ModelList(props: {
       </ul>
       {data && data.total === 0 && (
         <p className="jp-RegistryPanel-empty">
-          {query || label || archived !== 'active' ? 'No models match.' : 'No models yet. Create one with +.'}
+          {query || label || archived !== 'active'
+            ? 'No models match.'
+            : 'No models yet. Create one with +.'}
         </p>
       )}
       <div className="jp-RegistryPanel-pager">
         <button
-          className="jp-Button jp-mod-styled jp-mod-reject jp-RegistryPanel-small"
+          className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
           aria-label="Previous page"
           disabled={page === 0}
           onClick={() => setPage(p => Math.max(0, p - 1))}
@@ -184,7 +195,7 @@ function ModelList(props: {
           {first}–{last} of {total}
         </span>
         <button
-          className="jp-Button jp-mod-styled jp-mod-reject jp-RegistryPanel-small"
+          className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
           aria-label="Next page"
           disabled={page + 1 >= pages}
           onClick={() => setPage(p => p + 1)}

@@ -1,29 +1,38 @@
 """Streamed checkpoint file transfer: ``HEAD|GET|PUT blobs/{sha256}``.
 
 Uploads never sit in memory: tornado hands each received chunk to
-:meth:`BlobHandler.data_received`, which hashes it and appends it to a spool
-file; only when the whole body has arrived and its SHA-256 equals the one in
-the URL is it passed to the content-addressed store (off the event loop).
-Downloads write one verified chunk at a time and wait for the socket to drain
-(``await flush()``) before reading the next, so a multi-GB file passes through
-with constant memory.
+:meth:`BlobHandler.data_received`, which passes it through a small bounded
+queue to a writer thread streaming it into the content-addressed store (which
+hashes as it writes). When the queue is full the handler waits, and tornado
+stops reading the socket, so a fast client cannot outrun the disk. The blob
+becomes visible only if the whole body hashes to the SHA-256 in the URL; a
+short or wrong body is discarded. Downloads write one verified chunk at a time
+and wait for the socket to drain (``await flush()``) before reading the next,
+so a multi-GB file passes through with constant memory.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
+import asyncio
+import contextlib
+import queue
 import re
-import tempfile
-from typing import Any
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import tornado.web
 from jupyter_core.utils import ensure_async
 
 from ..schemas import BlobInfo, check_sha256
+from ..service import RegistryService
 from .base import ApiError, Operation, RegistryHandler, bad_request, endpoint
 
 MAX_UPLOAD_BYTES = 1 << 40
+PIPE_DEPTH = 64  # x 64 KiB tornado chunks: at most 4 MiB in flight per upload
+BLOCK_BYTES = 4 * 1024 * 1024
+# Writers live as long as their upload, so they get their own threads rather
+# than holding the default executor that serves every other API call.
+UPLOAD_WRITERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="registry-upload")
 RESUME_RANGE = re.compile(r"bytes=([0-9]{1,18})-")
 
 
@@ -34,17 +43,64 @@ def _checked(sha256: str) -> str:
         raise bad_request(str(exc)) from None
 
 
+class _UploadPipe:
+    """Received chunks on their way to the blob store's writer thread, with back-pressure."""
+
+    def __init__(self, service: RegistryService, sha256: str) -> None:
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPE_DEPTH)
+        self.stored = UPLOAD_WRITERS.submit(service.put_blob, self._blocks(), sha256)
+
+    def _blocks(self) -> Iterator[bytes]:
+        """Tornado's 64 KiB chunks regrouped into blocks the store hashes and writes in one go."""
+        block: list[bytes] = []
+        size = 0
+        while (chunk := self.chunks.get()) is not None:
+            block.append(chunk)
+            size += len(chunk)
+            if size >= BLOCK_BYTES:
+                yield b"".join(block)
+                block, size = [], 0
+        if block:
+            yield b"".join(block)
+
+    def offer(self, item: bytes | None) -> bool:
+        try:
+            self.chunks.put_nowait(item)
+            return True
+        except queue.Full:
+            return False
+
+    def put(self, item: bytes | None) -> None:
+        """Wait for room (in a worker thread); give up if the writer has stopped."""
+        while not self.stored.done():
+            try:
+                self.chunks.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    async def send(self, item: bytes | None) -> None:
+        if not self.offer(item):
+            await asyncio.get_running_loop().run_in_executor(None, self.put, item)
+
+    def abandon(self) -> None:
+        """End the stream early: the writer sees a short body, refuses it and cleans up."""
+        while not self.stored.done():
+            if self.offer(None):
+                return
+            with contextlib.suppress(queue.Empty):
+                self.chunks.get_nowait()
+
+
 @tornado.web.stream_request_body
 class BlobHandler(RegistryHandler):
-    _spool: Any = None
-    _digest: Any = None
-    _received = 0
+    _pipe: _UploadPipe | None = None
 
     async def prepare(self) -> None:
         await super().prepare()
         if self.request.method != "PUT":
             return
-        # Refuse before a single byte is spooled: the verb's own guards run only
+        # Refuse before a single byte is stored: the verb's own guards run only
         # after the body has arrived.
         user = self.current_user
         if not user:
@@ -53,29 +109,22 @@ class BlobHandler(RegistryHandler):
             self.authorizer.is_authorized(self, user, "write", self.auth_resource)
         ):
             raise tornado.web.HTTPError(403)
-        _checked(self.path_args[0])
+        sha256 = _checked(self.path_args[0])
         self.request.connection.set_max_body_size(MAX_UPLOAD_BYTES)
-        self._spool = tempfile.NamedTemporaryFile(prefix="jupyter-registry-upload-", delete=False)  # noqa: SIM115
-        self._digest = hashlib.sha256()
+        self._pipe = _UploadPipe(self.service, sha256)
 
-    def data_received(self, chunk: bytes) -> None:
-        if self._spool is not None:
-            self._digest.update(chunk)
-            self._spool.write(chunk)
-            self._received += len(chunk)
+    async def data_received(self, chunk: bytes) -> None:
+        if self._pipe is not None:
+            await self._pipe.send(chunk)
 
     def on_finish(self) -> None:
-        self._discard_spool()
+        if self._pipe is not None:
+            self._pipe.abandon()
 
     def on_connection_close(self) -> None:
-        self._discard_spool()
+        if self._pipe is not None:
+            self._pipe.abandon()
         super().on_connection_close()
-
-    def _discard_spool(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
-            os.unlink(self._spool.name)
-            self._spool = None
 
     @endpoint(
         Operation(
@@ -149,12 +198,6 @@ class BlobHandler(RegistryHandler):
         )
     )
     async def put(self, sha256: str) -> BlobInfo:
-        self._spool.close()
-        actual = self._digest.hexdigest()
-        if actual != sha256:
-            raise bad_request(f"upload does not match its sha256: expected {sha256}, got {actual}")
-        return await self.call(self._store, sha256, self._received)
-
-    def _store(self, sha256: str, size: int) -> BlobInfo:
-        with open(self._spool.name, "rb") as handle:
-            return self.service.put_blob(handle, sha256, size)
+        assert self._pipe is not None
+        await self._pipe.send(None)
+        return await asyncio.wrap_future(self._pipe.stored)

@@ -11,12 +11,13 @@ with headers ``X-Registry-Event``, ``X-Registry-Delivery``,
 HMAC-SHA256 of ``"<delivery>.<timestamp>.<body>"`` under the secret (the scheme of
 MLflow's webhooks: the receiver recomputes it and rejects stale timestamps, so
 a captured delivery cannot be replayed). Deliveries run on the server's IO
-loop after the change is committed; a failing receiver is logged and never
-slows or fails the registry call.
+loop after the change is committed, one at a time in commit order; a failing
+receiver is logged and never slows or fails the registry call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -62,6 +63,7 @@ class WebhookSender:
     def __init__(self, config: RegistryWebhooks, loop: IOLoop) -> None:
         self.config = config
         self.loop = loop
+        self._in_order: asyncio.Lock | None = None
 
     def __call__(self, event: str, payload: dict[str, Any]) -> None:
         if not self.config.urls or (self.config.events and event not in self.config.events):
@@ -92,6 +94,14 @@ class WebhookSender:
             self.loop.add_callback(self._post, url, body, headers)
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+        # One delivery at a time, in commit order (asyncio.Lock wakes waiters FIFO),
+        # so a receiver never sees an alias set before the version it points at.
+        if self._in_order is None:
+            self._in_order = asyncio.Lock()
+        async with self._in_order:
+            await self._deliver(url, body, headers)
+
+    async def _deliver(self, url: str, body: bytes, headers: dict[str, str]) -> None:
         try:
             await AsyncHTTPClient().fetch(
                 url, method="POST", body=body, headers=headers, request_timeout=self.config.timeout

@@ -6,6 +6,8 @@ import asyncio
 import hashlib
 import json
 import os
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,6 +140,27 @@ def test_blob_upload_is_verified_and_deduplicated(
     stored = http.put(url, data=data)
     assert stored.status_code == 201 and stored.json() == {"sha256": sha, "size": len(data)}
     assert int(http.head(url).headers["Content-Length"]) == len(data)
+
+
+def test_abandoned_upload_leaves_nothing(
+    server: ThreadedJupyter, http: requests.Session, tmp_path: Path
+) -> None:
+    data = os.urandom(8 * 1024 * 1024)
+    sha = hashlib.sha256(data).hexdigest()
+    host, port = server.url.split("//")[1].strip("/").split(":")
+    with socket.create_connection((host, int(port))) as raw:
+        raw.sendall(
+            f"PUT /registry/api/v1/blobs/{sha} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"Authorization: token {server.token}\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+            + data[: 5 * 1024 * 1024]  # more than one 4 MiB block: the writer has started
+        )
+    staging = tmp_path / "blobs" / "tmp"
+    time.sleep(1.0)
+    deadline = time.monotonic() + 10
+    while any(staging.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(staging.iterdir())
+    assert http.head(api(server, f"blobs/{sha}")).status_code == 404
 
 
 def test_download_resumes_from_a_range(server: ThreadedJupyter, http: requests.Session) -> None:

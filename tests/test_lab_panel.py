@@ -39,7 +39,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LAB_EXTENSION = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "jupyter-registry"
-SCREENSHOTS = Path(os.environ.get("LAB_SCREENSHOTS", Path(__file__).parent.parent / "test-results" / "lab"))
+SCREENSHOTS = Path(
+    os.environ.get("LAB_SCREENSHOTS", Path(__file__).parent.parent / "test-results" / "lab")
+)
 PANEL = "#jupyter-registry-panel"
 
 pytestmark = [
@@ -99,8 +101,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "JUPYTERLAB_WORKSPACES_DIR": str(workspaces),
     }
-    for key in ("JUPYTER_REGISTRY_DATABASE", "JUPYTER_REGISTRY_ARTIFACTS", "JUPYTER_REGISTRY_SERVER"):
-        env.pop(key, None)
+    for key in ("DATABASE", "ARTIFACTS", "SERVER", "TOKEN"):
+        env.pop(f"JUPYTER_REGISTRY_{key}", None)
     cmd = [
         sys.executable, "-m", "jupyterlab",
         "--no-browser", "--ip=127.0.0.1", f"--port={port}",
@@ -176,8 +178,18 @@ def open_lab(browser: object, lab: Lab, path: str = "lab") -> Page:
 def open_panel(p: Page) -> object:
     page = p.page
     panel = page.locator(PANEL)  # type: ignore[attr-defined]
-    if not panel.is_visible():
-        page.click(f'.jp-SideBar.jp-mod-left [data-id="{PANEL[1:]}"]')  # type: ignore[attr-defined]
+    tab = page.locator(f'.jp-SideBar.jp-mod-left [data-id="{PANEL[1:]}"]')  # type: ignore[attr-defined]
+    # The tab toggles, and the layout restorer may re-open the panel at any moment
+    # while the page settles: click until it is (and stays) visible.
+    for _ in range(4):
+        if panel.is_visible():
+            break
+        tab.click()
+        try:
+            panel.wait_for(state="visible", timeout=3_000)
+        except Exception:
+            continue
+        page.wait_for_timeout(300)  # type: ignore[attr-defined]
     panel.get_by_role("list", name="Models").wait_for(state="attached")
     return panel
 
@@ -218,7 +230,7 @@ def test_panel_lists_models_with_labels_and_paging(
     assert "text classifier" in bert.inner_text()
     assert bert.locator('[data-chip="nlp"]').is_visible()
     pager = panel.locator(".jp-RegistryPanel-pageInfo")
-    assert pager.inner_text() == "1–50 of 57"
+    assert pager.inner_text() == "1\u201350 of 57"
     assert panel.locator(".jp-RegistryPanel-model").count() == 50
     shot(p.page, "panel-list")
 
@@ -226,7 +238,7 @@ def test_panel_lists_models_with_labels_and_paging(
     panel.get_by_role("button", name="Next page").click()
     mnist = panel.locator('[data-model="mnist_cnn"]')
     mnist.wait_for()
-    assert pager.inner_text() == "51–57 of 57"
+    assert pager.inner_text() == "51\u201357 of 57"
     assert "a character recognition model" in mnist.inner_text()
     assert mnist.locator('[data-chip="vision"]').is_visible()
     assert panel.locator('[data-model="old-model"]').count() == 0
@@ -335,7 +347,8 @@ def test_edit_description_labels_metadata_and_notes_without_xss(
     assert save.is_enabled()
     save.click()
     p.page.wait_for_function(
-        "() => document.querySelector('[aria-label=\"Metadata JSON\"]').value.includes('test_set_acc')"
+        "() => document.querySelector('[aria-label=\"Metadata JSON\"]')"
+        ".value.includes('test_set_acc')"
         " && !document.querySelector('[aria-label=\"Save metadata\"]').matches(':enabled')"
     )
 
@@ -391,7 +404,7 @@ def test_versions_from_python_appear_and_alias_moves(
     dialog.get_by_label("Alias", exact=True).fill("latest")
     assert "reserved" in dialog.get_by_role("alert").inner_text()
     dialog.get_by_label("Alias", exact=True).fill("production")
-    dialog.get_by_text("Moves \"production\" from version 1.").wait_for()
+    dialog.get_by_text('Moves "production" from version 1.').wait_for()
     dialog.get_by_role("button", name="Set alias").click()
     panel.locator('tr[data-version="2"] [data-chip="production"]').wait_for()
     assert panel.locator('tr[data-version="1"] [data-chip="production"]').count() == 0
@@ -514,7 +527,9 @@ def test_screenshots_light_and_dark(
         metadata={"dataset_url": "https://example.org/mnist.tgz", "owner": "vision-team"},
         labels=["vision", "cnn"],
     )
-    model.set_notes("## Digits CNN\n\nTwo conv layers, **99.1 %** test accuracy.\n\n- input: 28×28 grey\n")
+    model.set_notes(
+        "## Digits CNN\n\nTwo conv layers, **99.1 %** test accuracy.\n\n- input: 28\u00d728 grey\n"
+    )
     for i, (acc, loss) in enumerate([(0.962, 0.131), (0.981, 0.072), (0.991, 0.041)]):
         ckpt = reg.create_checkpoint(
             model_folder, framework="torch-2.13.0", metrics={"test_acc": acc, "loss": loss}

@@ -261,6 +261,23 @@ export function formatTime(iso: string): string {
   });
 }
 
+/** `Nov 22, 20:06` (the year only when it is not this year), for table cells. */
+export function formatShortTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return iso;
+  }
+  const thisYear = date.getFullYear() === new Date().getFullYear();
+  return date.toLocaleString(undefined, {
+    year: thisYear ? undefined : 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false
+  });
+}
+
 /** `acc=0.97 loss=0.091` from a metrics object (nested values abbreviated). */
 export function formatMetrics(metrics: Record<string, unknown>): string {
   return Object.entries(metrics)

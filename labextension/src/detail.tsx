@@ -13,6 +13,7 @@ import {
   Markdown,
   Section,
   formatMetrics,
+  formatShortTime,
   formatTime
 } from './components';
 import { aliasDialog, confirmDialog, registerVersionDialog } from './dialogs';
@@ -351,7 +352,7 @@ function VersionTable(props: {
               <td>
                 <Chips items={v.aliases} kind="alias" onRemove={props.onRemoveAlias} />
               </td>
-              <td>{formatTime(v.creation_time)}</td>
+              <td title={formatTime(v.creation_time)}>{formatShortTime(v.creation_time)}</td>
               <td>{v.checkpoint.framework ?? ''}</td>
               <td className="jp-RegistryPanel-metrics">{formatMetrics(v.checkpoint.metrics)}</td>
               <td className="jp-RegistryPanel-rowActions">

@@ -19,14 +19,14 @@ from __future__ import annotations
 import getpass
 import time
 import uuid as uuid_lib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, BinaryIO
 
 from sqlalchemy import ColumnElement, Select, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from .artifacts import BlobStore
 from .config import RegistryConfig
@@ -161,6 +161,11 @@ class RegistryService:
 
     @staticmethod
     def _model_query() -> Select[Any]:
+        """Model columns plus version count and latest number, as plain rows.
+
+        Core rows, not ORM objects: building ORM instances was most of the
+        cost of listing a page of models.
+        """
         count = (
             select(func.count(VersionRow.id))
             .where(VersionRow.model_id == ModelRow.id)
@@ -171,31 +176,53 @@ class RegistryService:
             .where(VersionRow.model_id == ModelRow.id)
             .scalar_subquery()
         )
-        return select(ModelRow, count, latest).options(selectinload(ModelRow.labels))
-
-    @staticmethod
-    def _describe_model(row: ModelRow, num_versions: int, latest: int | None) -> DescribeModel:
-        return DescribeModel(
-            name=row.name,
-            description=row.description,
-            metadata=row.metadata_,
-            labels=[label.label for label in row.labels],
-            notes=row.notes,
-            archived=row.archived,
-            creation_time=row.creation_time,
-            last_updated_time=row.last_updated_time,
-            num_versions=num_versions,
-            latest_version=latest,
-            created_by=row.created_by,
-            updated_by=row.updated_by,
+        return select(
+            ModelRow.id,
+            ModelRow.name,
+            ModelRow.description,
+            ModelRow.metadata_.label("meta"),
+            ModelRow.notes,
+            ModelRow.archived,
+            ModelRow.creation_time,
+            ModelRow.last_updated_time,
+            ModelRow.created_by,
+            ModelRow.updated_by,
+            count.label("num_versions"),
+            latest.label("latest_version"),
         )
 
+    @staticmethod
+    def _describe_models(session: Session, rows: Sequence[Any]) -> list[DescribeModel]:
+        """Turn rows of :meth:`_model_query` into responses, with one query for all labels."""
+        labels: dict[int, list[str]] = {row.id: [] for row in rows}
+        if labels:
+            for model_id, label in session.execute(
+                select(LabelRow.model_id, LabelRow.label)
+                .where(LabelRow.model_id.in_(list(labels)))
+                .order_by(LabelRow.model_id, LabelRow.position)
+            ):
+                labels[model_id].append(label)
+        return [
+            DescribeModel(
+                name=row.name,
+                description=row.description,
+                metadata=row.meta,
+                labels=labels[row.id],
+                notes=row.notes,
+                archived=row.archived,
+                creation_time=row.creation_time,
+                last_updated_time=row.last_updated_time,
+                num_versions=row.num_versions,
+                latest_version=row.latest_version,
+                created_by=row.created_by,
+                updated_by=row.updated_by,
+            )
+            for row in rows
+        ]
+
     def _describe_model_by_id(self, session: Session, model_id: int) -> DescribeModel:
-        session.expire_all()
-        row, count, latest = session.execute(
-            self._model_query().where(ModelRow.id == model_id)
-        ).one()
-        return self._describe_model(row, count, latest)
+        rows = session.execute(self._model_query().where(ModelRow.id == model_id)).all()
+        return self._describe_models(session, rows)[0]
 
     @staticmethod
     def _model_row(session: Session, name: str, lock: bool = False) -> ModelRow:
@@ -242,7 +269,7 @@ class RegistryService:
                 self._set_labels(row, request.labels)
                 session.add(row)
                 session.flush()
-                model = self._describe_model(row, 0, None)
+                model = self._describe_model_by_id(session, row.id)
                 change = self._record(session, "model.created", {"model": model.name}, user)
         except SQLIntegrityError:
             raise ConflictError(f"a model named {request.name!r} already exists") from None
@@ -251,10 +278,10 @@ class RegistryService:
 
     def get_model(self, name: str) -> DescribeModel:
         with self.store.session() as session:
-            found = session.execute(self._model_query().where(ModelRow.name == name)).one_or_none()
-            if found is None:
+            rows = session.execute(self._model_query().where(ModelRow.name == name)).all()
+            if not rows:
                 raise NotFoundError(f"no model named {name!r}")
-            return self._describe_model(*found)
+            return self._describe_models(session, rows)[0]
 
     @staticmethod
     def _model_filters(query: ListModelsQuery) -> list[ColumnElement[bool]]:
@@ -287,7 +314,7 @@ class RegistryService:
                 .offset(query.offset)
                 .limit(query.limit)
             ).all()
-            models = [self._describe_model(*row) for row in rows]
+            models = self._describe_models(session, rows)
         return ListModelsResponse(models=models, total=total)
 
     def update_model(self, name: str, request: UpdateModel) -> DescribeModel:

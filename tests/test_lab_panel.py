@@ -564,3 +564,35 @@ def test_screenshots_light_and_dark(
     run_palette_command(page, "Use Theme: JupyterLab Light")
     page.wait_for_selector("body[data-jp-theme-name='JupyterLab Light']", state="attached")
     assert p.errors == []
+
+
+def test_archive_and_delete_ask_for_confirmation(
+    lab: Lab, browser: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = lab.registry(monkeypatch)
+    reg.create_model("to-archive")
+    reg.create_model("to-delete")
+    p = open_lab(browser, lab)
+    panel = open_panel(p)
+    dialog = p.page.locator(".jp-Dialog")
+
+    open_model(panel, "to-archive")
+    panel.get_by_role("button", name="Archive", exact=True).click()
+    dialog.get_by_role("button", name="Cancel").click()
+    assert reg.get_model("to-archive").archived is False
+    panel.get_by_role("button", name="Archive", exact=True).click()
+    dialog.get_by_role("button", name="Archive").click()
+    panel.locator(".jp-RegistryPanel-detail .jp-RegistryPanel-badge").wait_for()
+    assert reg.get_model("to-archive").archived is True
+    panel.get_by_role("button", name="Models").click()
+    panel.get_by_role("searchbox", name="Search models").fill("to-archive")
+    wait_count(p.page, 0)  # hidden from the default "Active" list
+
+    open_model(panel, "to-delete")
+    panel.get_by_role("button", name="Delete", exact=True).click()
+    assert "cannot be undone" in dialog.inner_text()
+    dialog.get_by_role("button", name="Delete").click()
+    panel.get_by_role("searchbox", name="Search models").wait_for()
+    wait_count(p.page, 0)
+    assert [m.name for m in reg.get_models(name="to-delete")] == []
+    assert p.errors == []

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import tornado.web
 from jupyter_core.utils import ensure_async
 
+from ..errors import ValidationError
 from ..schemas import BlobInfo, check_sha256
 from ..service import RegistryService
 from .base import ApiError, Operation, RegistryHandler, bad_request, endpoint
@@ -30,6 +31,7 @@ from .base import ApiError, Operation, RegistryHandler, bad_request, endpoint
 MAX_UPLOAD_BYTES = 1 << 40
 PIPE_DEPTH = 64  # x 64 KiB tornado chunks: at most 4 MiB in flight per upload
 BLOCK_BYTES = 4 * 1024 * 1024
+STALL_SECONDS = 600
 # Writers live as long as their upload, so they get their own threads rather
 # than holding the default executor that serves every other API call.
 UPLOAD_WRITERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="registry-upload")
@@ -54,7 +56,7 @@ class _UploadPipe:
         """Tornado's 64 KiB chunks regrouped into blocks the store hashes and writes in one go."""
         block: list[bytes] = []
         size = 0
-        while (chunk := self.chunks.get()) is not None:
+        while (chunk := self._next()) is not None:
             block.append(chunk)
             size += len(chunk)
             if size >= BLOCK_BYTES:
@@ -62,6 +64,13 @@ class _UploadPipe:
                 block, size = [], 0
         if block:
             yield b"".join(block)
+
+    def _next(self) -> bytes | None:
+        try:
+            return self.chunks.get(timeout=STALL_SECONDS)
+        except queue.Empty:
+            # Never block a writer thread forever, whatever happened to the request.
+            raise ValidationError(f"upload stalled for {STALL_SECONDS} s; abandoned") from None
 
     def offer(self, item: bytes | None) -> bool:
         try:

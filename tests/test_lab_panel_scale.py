@@ -15,6 +15,7 @@ from test_lab_panel import (  # fixtures and helpers, one server per module
     jp_server_cleanup,
     lab,
     open_lab,
+    open_panel,
     pytestmark,
     shot,
     wait_count,
@@ -46,7 +47,7 @@ def test_ten_thousand_models_page_search_and_sort_quickly(
     p = open_lab(browser, lab)
     page = p.page
     start = time.perf_counter()
-    page.click(f'.jp-SideBar.jp-mod-left [data-id="{PANEL[1:]}"]')
+    open_panel(p)
     wait_page_info(page, f"1\u201350 of {N}")
     first = time.perf_counter() - start
     wait_count(page, 50)

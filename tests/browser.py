@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from servers import free_port
+from servers import free_port, stop_process
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -45,12 +45,7 @@ class LabProcess:
         return f"{self.url}{path}?token={self.token}"
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process)
 
 
 def start_lab(

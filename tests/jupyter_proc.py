@@ -27,7 +27,7 @@ import psutil
 import pytest
 import requests
 from jupyter_server.serverapp import ServerApp
-from servers import free_port
+from servers import free_port, stop_process
 from traitlets.config import Config
 
 from jupyter_registry.config import RegistryConfig
@@ -56,12 +56,7 @@ class JupyterServer:
         return (self.folder / "server.log").read_text(errors="replace")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
+        stop_process(self.process)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -21,23 +21,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from browser import CHROMIUM, CHROMIUM_ARGS
 from servers import free_port
 
 from jupyter_registry import Registry
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LAB_EXTENSION = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "jupyter-registry"
 SCREENSHOTS = Path(
     os.environ.get("LAB_SCREENSHOTS", Path(__file__).parent.parent / "test-results" / "lab")

@@ -301,10 +301,15 @@ class RegistryService:
     def list_models(self, query: ListModelsQuery) -> ListModelsResponse:
         conditions = self._model_filters(query)
         column = _SORT_COLUMNS[query.sort_by]
-        if query.order_by is OrderBy.ASC:
-            order = (column.asc().nulls_first(), ModelRow.id.asc())
-        else:
-            order = (column.desc().nulls_last(), ModelRow.id.desc())
+        ascending = query.order_by is OrderBy.ASC
+        primary = column.asc() if ascending else column.desc()
+        if query.sort_by is ModelSortBy.DESCRIPTION:
+            # Only description can be null; saying where nulls go on the NOT NULL
+            # columns would stop PostgreSQL from walking their indexes.
+            primary = primary.nulls_first() if ascending else primary.nulls_last()
+        order = [primary]
+        if query.sort_by is not ModelSortBy.NAME:  # names are unique: no tie to break
+            order.append(ModelRow.id.asc() if ascending else ModelRow.id.desc())
         with self.store.session() as session:
             total = session.scalar(select(func.count(ModelRow.id)).where(*conditions)) or 0
             rows = session.execute(

@@ -89,3 +89,23 @@ def test_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(StorageError, match="is unavailable") as info:
         Registry(database=url, artifacts="/tmp/jr-unused")
     assert isinstance(info.value, RegistryError)
+
+
+def test_unusable_artifact_folder_is_a_clear_error(tmp_path: Path) -> None:
+    """As root no permission bit stops a write, so make the folder impossible instead."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the artifact folder should be")
+    with pytest.raises(StorageError, match=r"cannot use .* as the artifact store"):
+        Registry(database=f"sqlite:///{tmp_path / 'r.db'}", artifacts=str(blocker / "artifacts"))
+
+
+def test_artifact_folder_broken_after_start_registers_nothing(
+    tmp_path: Path, model_folder: Path
+) -> None:
+    registry = Registry(database=f"sqlite:///{tmp_path / 'r.db'}", artifacts=str(tmp_path / "a"))
+    model = registry.create_model("m")
+    (tmp_path / "a" / "tmp").rmdir()
+    (tmp_path / "a" / "tmp").write_text("uploads cannot be staged here any more")
+    with pytest.raises(StorageError, match="cannot write to the artifact store"):
+        registry.create_checkpoint(model_folder)
+    assert registry.get_checkpoints() == [] and model.reload().num_versions == 0

@@ -49,8 +49,11 @@ class BlobStore:
         self.root = root.rstrip("/")
         self.local = isinstance(self.fs, LocalFileSystem)
         if self.local:
-            for sub in ("blobs", "tmp"):
-                Path(self.root, sub).mkdir(parents=True, exist_ok=True)
+            try:
+                for sub in ("blobs", "tmp"):
+                    Path(self.root, sub).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot use {uri} as the artifact store: {exc}") from None
 
     def path(self, sha256: str) -> str:
         return f"{self.root}/blobs/{sha256[:2]}/{sha256[2:]}"

@@ -2,11 +2,16 @@
 
 It fuzzes each operation of ``registry/api/v1/openapi.json`` (coverage,
 fuzzing and stateful phases) and fails on any 5xx, undocumented status,
-content type or response that does not match the document. Two checks are
+content type or response that does not match the document. Three checks are
 left out on purpose: ``positive_data_acceptance`` (some rules, such as the 1 MiB
 metadata limit or an upload's hash matching its URL, are stricter than a JSON
-schema can say, and are documented as 400s) and ``ensure_resource_availability``
-(its inferred links register versions of checkpoints that were never created).
+schema can say, and are documented as 400s), ``ensure_resource_availability``
+(its inferred links register versions of checkpoints that were never created)
+and ``use_after_free``: a model's action history is an audit log that outlives
+the model by design (``test_history.py``), so ``GET models/{name}/history``
+after ``DELETE models/{name}`` rightly answers 200. That deleted models,
+versions and aliases answer 404 is asserted for every backend, the server
+included, by the contract tests (``test_remote_contract.py``).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ def test_schemathesis_finds_nothing(live_server: JupyterServer) -> None:
         "--checks",
         "all",
         "--exclude-checks",
-        "positive_data_acceptance,ensure_resource_availability",
+        "positive_data_acceptance,ensure_resource_availability,use_after_free",
         "--phases",
         "coverage,fuzzing,stateful",
         "--max-examples",

@@ -672,6 +672,10 @@ class RegistryService:
         """Store file content; it stays unreferenced until a checkpoint names it."""
         return self.blobs.put(stream, sha256, size)
 
+    def put_file(self, path: str, progress: Callable[[int], object] | None = None) -> BlobInfo:
+        """Store a local file's content (kernel-copied into a local store)."""
+        return self.blobs.put_file(path, progress)
+
     def has_blob(self, sha256: str, size: int | None = None) -> bool:
         stored = self.blobs.size(sha256)
         return stored is not None and (size is None or stored == size)

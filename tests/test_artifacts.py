@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from jupyter_registry import IntegrityError, Registry, ValidationError
-from jupyter_registry.artifacts import BlobStore
+from jupyter_registry import ConflictError, IntegrityError, Registry, ValidationError
+from jupyter_registry.artifacts import BlobStore, cas
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -68,6 +71,86 @@ def test_truncated_blob_detected(blobs: BlobStore) -> None:
         out.write(b"a" * 9_000)
     with pytest.raises(IntegrityError, match="truncated"):
         b"".join(blobs.read(info.sha256, info.size))
+
+
+def test_put_file_reports_progress_and_stores_once(
+    blobs: BlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cas, "COPY_RANGE", 64 * 1024)
+    data = os.urandom(300_000)
+    source = tmp_path / "weights.bin"
+    source.write_bytes(data)
+    reported: list[int] = []
+    info = blobs.put_file(source, reported.append)
+    assert info.sha256 == hashlib.sha256(data).hexdigest() and info.size == len(data)
+    assert sum(reported) == len(data)
+    if blobs.local:  # one report per kernel-copied range
+        assert reported == [65536] * 4 + [300_000 - 4 * 65536]
+    assert b"".join(blobs.read(info.sha256, info.size)) == data
+    assert blobs.put_file(source) == info
+    assert list(blobs.all_blobs()) == [info.sha256]
+
+
+def test_put_file_of_an_empty_file(blobs: BlobStore, tmp_path: Path) -> None:
+    (tmp_path / "empty").write_bytes(b"")
+    info = blobs.put_file(tmp_path / "empty")
+    assert info.sha256 == hashlib.sha256(b"").hexdigest() and info.size == 0
+    assert b"".join(blobs.read(info.sha256, 0)) == b""
+
+
+def _rewritten(source: Path) -> None:
+    with open(source, "r+b") as out:
+        out.seek(70_000)
+        out.write(b"changed")
+
+
+def _grown(source: Path) -> None:
+    with open(source, "ab") as out:
+        out.write(b"more")
+
+
+def _shrunk(source: Path) -> None:
+    os.truncate(source, 100_000)
+
+
+@pytest.mark.parametrize("change", [_rewritten, _grown, _shrunk])
+def test_local_file_changed_during_the_copy_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None]
+) -> None:
+    monkeypatch.setattr(cas, "COPY_RANGE", 64 * 1024)
+    blobs = BlobStore(str(tmp_path / "artifacts"))
+    source = tmp_path / "weights.bin"
+    source.write_bytes(os.urandom(300_000))
+
+    def writer(copied: int) -> None:
+        if copied and not hasattr(writer, "done"):
+            writer.done = True  # type: ignore[attr-defined]
+            time.sleep(0.02)  # past the timestamp tick of the copy's start, on any kernel
+            change(source)
+
+    with pytest.raises(ConflictError, match=r"weights\.bin changed while it was being copied"):
+        blobs.put_file(source, writer)
+    assert list(blobs.all_blobs()) == []
+    assert list((tmp_path / "artifacts" / "tmp").iterdir()) == []
+    assert blobs.put_file(source).size == source.stat().st_size  # a quiet file goes in
+
+
+def test_local_file_copied_without_copy_file_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Across filesystems on some kernels copy_file_range refuses; sendfile does the copy."""
+
+    def refuse(*args: object) -> int:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+    monkeypatch.setattr(cas, "COPY_RANGE", 64 * 1024)
+    data = os.urandom(200_000)
+    (tmp_path / "w.bin").write_bytes(data)
+    blobs = BlobStore(str(tmp_path / "artifacts"))
+    info = blobs.put_file(tmp_path / "w.bin")
+    assert info.sha256 == hashlib.sha256(data).hexdigest()
+    assert b"".join(blobs.read(info.sha256, info.size)) == data
 
 
 def test_registry_on_store(store_uri: tuple[str, dict], tmp_path: Path, model_folder: Path) -> None:

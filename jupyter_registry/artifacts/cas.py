@@ -6,28 +6,44 @@ so a reader never sees a partial blob and identical content is stored once.
 Every read re-hashes what it returns and raises
 :class:`~jupyter_registry.errors.IntegrityError` at the end of a corrupted or
 truncated blob, so bad bytes are never silently accepted.
+
+A local file going into a local store is copied by the kernel
+(``copy_file_range``) range by range while a second thread hashes each range
+as written to the temporary file, so the name is the hash of the bytes
+actually stored, and the disk starts writing each range at once rather than
+all at the final fsync. A file that changes while it is copied is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import hashlib
 import json
 import os
+import sys
 import uuid
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from ..errors import IntegrityError, NotFoundError, StorageError, ValidationError
+from ..errors import ConflictError, IntegrityError, NotFoundError, StorageError, ValidationError
 from ..schemas import BlobInfo
 
 CHUNK = 4 * 1024 * 1024
+COPY_RANGE = 16 * 1024 * 1024  # one kernel copy: progress, writeback and hashing follow it
+HASH_BUFFER = 1024 * 1024  # small enough to stay in the CPU cache between read and hash
+HASHES_IN_FLIGHT = 2
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jupyter-registry-sha256")
+_NO_KERNEL_COPY = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}
+
+Progress = Callable[[int], object]
 
 
 def _chunks(stream: BinaryIO | Iterable[bytes]) -> Iterator[bytes]:
@@ -36,6 +52,68 @@ def _chunks(stream: BinaryIO | Iterable[bytes]) -> Iterator[bytes]:
             yield chunk
     else:
         yield from stream  # type: ignore[misc]
+
+
+def _counted(handle: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        if progress is not None:
+            progress(len(chunk))
+        yield chunk
+
+
+def _writeback_starter() -> Callable[[int, int, int, int], int] | None:
+    """Linux's ``sync_file_range`` (not in :mod:`os`): start writing a range out, don't wait."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function  # type: ignore[no-any-return]
+
+
+_SYNC_FILE_RANGE = _writeback_starter()
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Let the disk work while the rest is copied and hashed, so the final fsync is short."""
+    if _SYNC_FILE_RANGE is not None:
+        _SYNC_FILE_RANGE(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+
+
+def _copy_range(source: int, target: int, offset: int, length: int) -> None:
+    """Copy ``length`` bytes at ``offset`` inside the kernel (same offset in both files)."""
+    end = offset + length
+    while offset < end:
+        try:
+            copied = os.copy_file_range(source, target, end - offset, offset, offset)
+        except OSError as exc:
+            if exc.errno not in _NO_KERNEL_COPY:
+                raise
+            # Another filesystem or an older kernel: sendfile copies across filesystems.
+            os.lseek(target, offset, os.SEEK_SET)
+            copied = os.sendfile(target, source, offset, end - offset)
+        if copied == 0:
+            raise _SourceChanged("it got shorter")
+        offset += copied
+
+
+def _hash_range(digest: Any, fd: int, offset: int, length: int) -> None:
+    buffer = memoryview(bytearray(min(length, HASH_BUFFER)))
+    end = offset + length
+    while offset < end:
+        read = os.preadv(fd, [buffer[: end - offset]], offset)
+        if read == 0:
+            raise OSError(errno.EIO, "the temporary copy is shorter than what was written")
+        digest.update(buffer[:read])
+        offset += read
+
+
+class _SourceChanged(Exception):
+    pass
 
 
 class BlobStore:
@@ -67,6 +145,19 @@ class BlobStore:
         except FileNotFoundError:
             return None
 
+    @contextlib.contextmanager
+    def _temporary(self) -> Iterator[str]:
+        """A temporary name in the store, removed afterwards unless committed (renamed)."""
+        tmp = f"{self.root}/tmp/{uuid.uuid4().hex}"
+        try:
+            yield tmp
+        except OSError as exc:
+            raise StorageError(f"cannot write to the artifact store {self.uri}: {exc}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                if self.fs.exists(tmp):
+                    self.fs.rm(tmp)
+
     def put(
         self,
         stream: BinaryIO | Iterable[bytes],
@@ -74,15 +165,58 @@ class BlobStore:
         expected_size: int | None = None,
     ) -> BlobInfo:
         """Store a stream; with an expected hash/size, refuse content that does not match."""
-        tmp = f"{self.root}/tmp/{uuid.uuid4().hex}"
-        try:
+        with self._temporary() as tmp:
             return self._put(tmp, stream, expected_sha256, expected_size)
-        except OSError as exc:
-            raise StorageError(f"cannot write to the artifact store {self.uri}: {exc}") from None
+
+    def put_file(self, path: str | os.PathLike[str], progress: Progress | None = None) -> BlobInfo:
+        """Store a local file's content, reporting the bytes copied to ``progress``.
+
+        Raises :class:`ConflictError` (storing nothing) if the file changes
+        while it is copied.
+        """
+        with open(path, "rb") as handle:
+            if not (self.local and hasattr(os, "copy_file_range")):
+                return self.put(_counted(handle, progress))
+            with self._temporary() as tmp:
+                try:
+                    sha256, size = self._copy_in(handle.fileno(), tmp, progress)
+                except _SourceChanged as exc:
+                    raise ConflictError(
+                        f"{os.fspath(path)} changed while it was being copied ({exc}); "
+                        "nothing was stored: try again once it is no longer being written"
+                    ) from None
+                self._commit(tmp, sha256, size)
+                return BlobInfo(sha256=sha256, size=size)
+
+    def _copy_in(self, source: int, tmp: str, progress: Progress | None) -> tuple[str, int]:
+        """Kernel-copy ``source`` to ``tmp`` while hashing the copy; fsync; its sha256 and size."""
+        before = os.fstat(source)
+        size = before.st_size
+        digest = hashlib.sha256()
+        hashed: deque[Future[None]] = deque()
+        Path(tmp).parent.mkdir(parents=True, exist_ok=True)
+        target = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            for offset in range(0, size, COPY_RANGE):
+                length = min(COPY_RANGE, size - offset)
+                _copy_range(source, target, offset, length)
+                _start_writeback(target, offset, length)
+                # One worker: the ranges are hashed in order, each after it was copied.
+                hashed.append(_HASHER.submit(_hash_range, digest, target, offset, length))
+                if len(hashed) > HASHES_IN_FLIGHT:
+                    hashed.popleft().result()
+                if progress is not None:
+                    progress(length)
+            while hashed:
+                hashed.popleft().result()
+            os.fsync(target)
         finally:
-            with contextlib.suppress(OSError):
-                if self.fs.exists(tmp):
-                    self.fs.rm(tmp)
+            wait(hashed)  # never close the descriptor under a hash still reading it
+            os.close(target)
+        after = os.fstat(source)
+        if (after.st_size, after.st_mtime_ns) != (size, before.st_mtime_ns):
+            raise _SourceChanged("it was modified")
+        return digest.hexdigest(), size
 
     def _put(
         self,

@@ -1,22 +1,12 @@
-"""The in-process client: the service itself, plus streaming a local file in."""
+"""The in-process client: the service itself, plus copying a local file in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
-from ..artifacts.cas import CHUNK
 from ..schemas import BlobInfo
 from ..service import RegistryService
 from .protocol import Progress
-
-
-def _counted(handle: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
-    while chunk := handle.read(CHUNK):
-        if progress is not None:
-            progress(len(chunk))
-        yield chunk
 
 
 class LocalClient:
@@ -46,5 +36,4 @@ class LocalClient:
         self.delete_checkpoint = service.delete_checkpoint
 
     def upload_file(self, path: Path, progress: Progress | None = None) -> BlobInfo:
-        with open(path, "rb") as handle:
-            return self.service.put_blob(_counted(handle, progress))
+        return self.service.put_file(str(path), progress)

@@ -24,7 +24,19 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError as SQLIntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,8 +78,10 @@ from .store.orm import (
     BlobRow,
     CheckpointFileRow,
     CheckpointRow,
+    JsonValue,
     LabelRow,
     ModelRow,
+    UTCDateTime,
     VersionRow,
     utcnow,
 )
@@ -84,6 +98,127 @@ _SORT_COLUMNS = {
     ModelSortBy.CREATION_TIME: ModelRow.creation_time,
     ModelSortBy.LAST_UPDATED_TIME: ModelRow.last_updated_time,
 }
+
+
+# The hot read statements, built once: on SQLite, building a statement costs
+# more than running it.
+_CHECKPOINTS = select(
+    CheckpointRow.id.label("checkpoint_id"),
+    CheckpointRow.uuid.label("checkpoint_uuid"),
+    CheckpointRow.run,
+    CheckpointRow.framework,
+    CheckpointRow.format,
+    CheckpointRow.entrypoint,
+    CheckpointRow.hparams,
+    CheckpointRow.metrics,
+    CheckpointRow.metadata_.label("checkpoint_meta"),
+    CheckpointRow.source,
+    CheckpointRow.creation_time.label("checkpoint_time"),
+)
+_FILES_OF = (
+    select(
+        CheckpointFileRow.checkpoint_id,
+        CheckpointFileRow.path,
+        CheckpointFileRow.sha256,
+        CheckpointFileRow.size,
+    )
+    .where(CheckpointFileRow.checkpoint_id.in_(bindparam("ids", expanding=True)))
+    .order_by(CheckpointFileRow.checkpoint_id, CheckpointFileRow.path)
+)
+_VERSIONS = _CHECKPOINTS.add_columns(
+    VersionRow.id,
+    VersionRow.version,
+    VersionRow.name,
+    VersionRow.comment,
+    VersionRow.metadata_.label("meta"),
+    VersionRow.notes,
+    VersionRow.creation_time,
+    VersionRow.created_by,
+    VersionRow.updated_by,
+).join(VersionRow, VersionRow.checkpoint_id == CheckpointRow.id)
+_VERSIONS_OF_MODEL = _VERSIONS.join(ModelRow, ModelRow.id == VersionRow.model_id).where(
+    ModelRow.name == bindparam("model")
+)
+_LATEST = _VERSIONS_OF_MODEL.order_by(VersionRow.version.desc()).limit(1)
+_BY_NUMBER = _VERSIONS_OF_MODEL.where(VersionRow.version == bindparam("number"))
+_BY_ALIAS = _VERSIONS_OF_MODEL.join(AliasRow, AliasRow.version_id == VersionRow.id).where(
+    AliasRow.alias == bindparam("alias")
+)
+_ALIASES_OF = (
+    select(AliasRow.version_id, AliasRow.alias)
+    .where(AliasRow.version_id.in_(bindparam("ids", expanding=True)))
+    .order_by(AliasRow.alias)
+)
+_MODEL_ID = select(ModelRow.id).where(ModelRow.name == bindparam("name"))
+# Model columns plus version count and latest number. Core rows, not ORM
+# objects: building ORM instances was most of the cost of listing a page.
+_MODELS = select(
+    ModelRow.id,
+    ModelRow.name,
+    ModelRow.description,
+    ModelRow.metadata_.label("meta"),
+    ModelRow.notes,
+    ModelRow.archived,
+    ModelRow.creation_time,
+    ModelRow.last_updated_time,
+    ModelRow.created_by,
+    ModelRow.updated_by,
+    select(func.count(VersionRow.id))
+    .where(VersionRow.model_id == ModelRow.id)
+    .scalar_subquery()
+    .label("num_versions"),
+    select(func.max(VersionRow.version))
+    .where(VersionRow.model_id == ModelRow.id)
+    .scalar_subquery()
+    .label("latest_version"),
+)
+_MODEL_BY_NAME = _MODELS.where(ModelRow.name == bindparam("name"))
+_MODEL_BY_ID = _MODELS.where(ModelRow.id == bindparam("id"))
+_VERSION_BY_ID = _VERSIONS.where(VersionRow.id == bindparam("id"))
+_MODEL_ROW = select(ModelRow).where(ModelRow.name == bindparam("name"))
+_MODEL_ROW_LOCKED = _MODEL_ROW.with_for_update()
+_MODEL_METADATA_LOCKED = (
+    select(ModelRow.id, ModelRow.metadata_.label("meta"))
+    .where(ModelRow.name == bindparam("name"))
+    .with_for_update()
+)
+_CHECKPOINT_ID = select(CheckpointRow.id).where(CheckpointRow.uuid == bindparam("uuid"))
+
+# The write statements, also built once, on the tables rather than the ORM
+# classes: a unit-of-work flush cost more than the rest of a write.
+_models, _versions, _aliases = ModelRow.__table__, VersionRow.__table__, AliasRow.__table__
+_INSERT_MODEL = insert(_models).returning(_models.c.id)
+_INSERT_LABEL = insert(LabelRow.__table__)
+_INSERT_VERSION = insert(_versions).returning(_versions.c.id)
+_INSERT_ACTION = insert(ActionRow.__table__)
+_INSERT_ALIAS = insert(_aliases)
+_DELETE_ALIAS = delete(_aliases).where(
+    _aliases.c.model_id == bindparam("model_id"), _aliases.c.alias == bindparam("alias")
+)
+_TOUCH = (
+    update(_models)
+    .where(_models.c.id == bindparam("model_id"))
+    .values(
+        last_updated_time=bindparam("now", type_=UTCDateTime()),
+        updated_by=bindparam("user", type_=String()),
+    )
+)
+_SET_MODEL_METADATA = _TOUCH.values(metadata=bindparam("meta", type_=JsonValue))
+_ALLOCATE_VERSION = (
+    update(_models)
+    .where(_models.c.name == bindparam("model_name"))
+    .values(
+        last_version=_models.c.last_version + 1,
+        last_updated_time=bindparam("now", type_=UTCDateTime()),
+        updated_by=bindparam("user", type_=String()),
+    )
+    .returning(_models.c.id, _models.c.last_version, _models.c.archived)
+)
+_LABELS_OF = (
+    select(LabelRow.model_id, LabelRow.label)
+    .where(LabelRow.model_id.in_(bindparam("ids", expanding=True)))
+    .order_by(LabelRow.model_id, LabelRow.position)
+)
 
 
 def _like(text: str) -> str:
@@ -144,63 +279,28 @@ class RegistryService:
     ) -> tuple[str, dict[str, Any]]:
         """Add a model action to the history in the caller's transaction; emit it after commit."""
         details = {k: v for k, v in payload.items() if k not in ("model", "version", "alias")}
-        session.add(
-            ActionRow(
-                model_name=payload["model"],
-                action=event,
-                version=payload.get("version"),
-                alias=payload.get("alias"),
-                user=user,
-                time=utcnow(),
-                details=details,
-            )
+        session.connection().execute(
+            _INSERT_ACTION,
+            {
+                "model_name": payload["model"],
+                "action": event,
+                "version": payload.get("version"),
+                "alias": payload.get("alias"),
+                "user": user,
+                "time": utcnow(),
+                "details": details,
+            },
         )
         return event, payload
 
     # --- models -----------------------------------------------------------
 
     @staticmethod
-    def _model_query() -> Select[Any]:
-        """Model columns plus version count and latest number, as plain rows.
-
-        Core rows, not ORM objects: building ORM instances was most of the
-        cost of listing a page of models.
-        """
-        count = (
-            select(func.count(VersionRow.id))
-            .where(VersionRow.model_id == ModelRow.id)
-            .scalar_subquery()
-        )
-        latest = (
-            select(func.max(VersionRow.version))
-            .where(VersionRow.model_id == ModelRow.id)
-            .scalar_subquery()
-        )
-        return select(
-            ModelRow.id,
-            ModelRow.name,
-            ModelRow.description,
-            ModelRow.metadata_.label("meta"),
-            ModelRow.notes,
-            ModelRow.archived,
-            ModelRow.creation_time,
-            ModelRow.last_updated_time,
-            ModelRow.created_by,
-            ModelRow.updated_by,
-            count.label("num_versions"),
-            latest.label("latest_version"),
-        )
-
-    @staticmethod
-    def _describe_models(session: Session, rows: Sequence[Any]) -> list[DescribeModel]:
-        """Turn rows of :meth:`_model_query` into responses, with one query for all labels."""
+    def _describe_models(db: Connection, rows: Sequence[Any]) -> list[DescribeModel]:
+        """Turn rows of :data:`_MODELS` into responses, with one query for all labels."""
         labels: dict[int, list[str]] = {row.id: [] for row in rows}
         if labels:
-            for model_id, label in session.execute(
-                select(LabelRow.model_id, LabelRow.label)
-                .where(LabelRow.model_id.in_(list(labels)))
-                .order_by(LabelRow.model_id, LabelRow.position)
-            ):
+            for model_id, label in db.execute(_LABELS_OF, {"ids": list(labels)}):
                 labels[model_id].append(label)
         return [
             DescribeModel(
@@ -221,26 +321,20 @@ class RegistryService:
         ]
 
     def _describe_model_by_id(self, session: Session, model_id: int) -> DescribeModel:
-        rows = session.execute(self._model_query().where(ModelRow.id == model_id)).all()
-        return self._describe_models(session, rows)[0]
+        db = session.connection()
+        rows = db.execute(_MODEL_BY_ID, {"id": model_id}).all()
+        return self._describe_models(db, rows)[0]
 
     @staticmethod
     def _model_row(session: Session, name: str, lock: bool = False) -> ModelRow:
-        stmt = select(ModelRow).where(ModelRow.name == name)
-        if lock:
-            stmt = stmt.with_for_update()
-        row = session.scalars(stmt).one_or_none()
+        row = session.scalars(_MODEL_ROW_LOCKED if lock else _MODEL_ROW, {"name": name}).first()
         if row is None:
             raise NotFoundError(f"no model named {name!r}")
         return row
 
     @staticmethod
     def _touch(session: Session, model_id: int, user: str | None) -> None:
-        session.execute(
-            update(ModelRow)
-            .where(ModelRow.id == model_id)
-            .values(last_updated_time=utcnow(), updated_by=user)
-        )
+        session.connection().execute(_TOUCH, {"model_id": model_id, "now": utcnow(), "user": user})
 
     @staticmethod
     def _set_labels(row: ModelRow, labels: Iterable[str]) -> None:
@@ -251,25 +345,35 @@ class RegistryService:
         user = actor()
         try:
             with self.store.session(write=True) as session:
-                if session.scalar(select(ModelRow.id).where(ModelRow.name == request.name)):
+                db = session.connection()
+                if db.execute(_MODEL_ID, {"name": request.name}).first() is not None:
                     raise ConflictError(f"a model named {request.name!r} already exists")
                 now = utcnow()
-                row = ModelRow(
-                    name=request.name,
-                    description=request.description,
-                    metadata_=request.metadata,
-                    notes=request.notes,
-                    archived=False,
-                    creation_time=now,
-                    last_updated_time=now,
-                    last_version=0,
-                    created_by=user,
-                    updated_by=user,
-                )
-                self._set_labels(row, request.labels)
-                session.add(row)
-                session.flush()
-                model = self._describe_model_by_id(session, row.id)
+                model_id = db.execute(
+                    _INSERT_MODEL,
+                    {
+                        "name": request.name,
+                        "description": request.description,
+                        "metadata": request.metadata,
+                        "notes": request.notes,
+                        "archived": False,
+                        "creation_time": now,
+                        "last_updated_time": now,
+                        "last_version": 0,
+                        "created_by": user,
+                        "updated_by": user,
+                    },
+                ).scalar_one()
+                labels = list(dict.fromkeys(request.labels))
+                if labels:
+                    db.execute(
+                        _INSERT_LABEL,
+                        [
+                            {"model_id": model_id, "label": label, "position": i}
+                            for i, label in enumerate(labels)
+                        ],
+                    )
+                model = self._describe_model_by_id(session, model_id)
                 change = self._record(session, "model.created", {"model": model.name}, user)
         except SQLIntegrityError:
             raise ConflictError(f"a model named {request.name!r} already exists") from None
@@ -277,11 +381,11 @@ class RegistryService:
         return model
 
     def get_model(self, name: str) -> DescribeModel:
-        with self.store.session() as session:
-            rows = session.execute(self._model_query().where(ModelRow.name == name)).all()
+        with self.store.read() as db:
+            rows = db.execute(_MODEL_BY_NAME, {"name": name}).all()
             if not rows:
                 raise NotFoundError(f"no model named {name!r}")
-            return self._describe_models(session, rows)[0]
+            return self._describe_models(db, rows)[0]
 
     @staticmethod
     def _model_filters(query: ListModelsQuery) -> list[ColumnElement[bool]]:
@@ -310,16 +414,12 @@ class RegistryService:
         order = [primary]
         if query.sort_by is not ModelSortBy.NAME:  # names are unique: no tie to break
             order.append(ModelRow.id.asc() if ascending else ModelRow.id.desc())
-        with self.store.session() as session:
-            total = session.scalar(select(func.count(ModelRow.id)).where(*conditions)) or 0
-            rows = session.execute(
-                self._model_query()
-                .where(*conditions)
-                .order_by(*order)
-                .offset(query.offset)
-                .limit(query.limit)
+        with self.store.read() as db:
+            total = db.scalar(select(func.count(ModelRow.id)).where(*conditions)) or 0
+            rows = db.execute(
+                _MODELS.where(*conditions).order_by(*order).offset(query.offset).limit(query.limit)
             ).all()
-            models = self._describe_models(session, rows)
+            models = self._describe_models(db, rows)
         return ListModelsResponse(models=models, total=total)
 
     def update_model(self, name: str, request: UpdateModel) -> DescribeModel:
@@ -348,14 +448,18 @@ class RegistryService:
         """Merge/remove top-level keys in one transaction holding the model's row lock."""
         user = actor()
         with self.store.session(write=True) as session:
-            row = self._model_row(session, name, lock=True)
-            row.metadata_ = _merge(row.metadata_, patch)
-            row.last_updated_time = utcnow()
-            row.updated_by = user
+            db = session.connection()
+            row = db.execute(_MODEL_METADATA_LOCKED, {"name": name}).first()
+            if row is None:
+                raise NotFoundError(f"no model named {name!r}")
+            merged = _merge(row.meta, patch)
+            db.execute(
+                _SET_MODEL_METADATA,
+                {"model_id": row.id, "meta": merged, "now": utcnow(), "user": user},
+            )
             change = self._record(
                 session, "model.updated", {"model": name, "fields": ["metadata"]}, user
             )
-            session.flush()
             model = self._describe_model_by_id(session, row.id)
         self._emit(*change)
         return model
@@ -370,41 +474,66 @@ class RegistryService:
     # --- versions ---------------------------------------------------------
 
     @staticmethod
-    def _describe_checkpoint(row: CheckpointRow) -> DescribeCheckpoint:
-        entries = sorted(row.files, key=lambda f: f.path)
-        return DescribeCheckpoint(
-            uuid=row.uuid,
-            resources={f.path: f.size for f in entries},
-            files=[
-                {"path": f.path, "sha256": f.sha256, "size": f.size}
-                for f in entries
-                if f.sha256 is not None
-            ],
-            framework=row.framework,
-            format=row.format,
-            entrypoint=row.entrypoint,
-            hparams=row.hparams,
-            metrics=row.metrics,
-            metadata=row.metadata_,
-            run=row.run,
-            source=row.source,
-            creation_time=row.creation_time,
-        )
+    def _describe_checkpoints(db: Connection, rows: Sequence[Any]) -> list[DescribeCheckpoint]:
+        """Turn rows of :data:`_CHECKPOINTS` into responses, with one query for all files."""
+        files: dict[int, list[Any]] = {row.checkpoint_id: [] for row in rows}
+        if files:
+            for entry in db.execute(_FILES_OF, {"ids": list(files)}):
+                files[entry.checkpoint_id].append(entry)
+        return [
+            DescribeCheckpoint(
+                uuid=row.checkpoint_uuid,
+                resources={f.path: f.size for f in files[row.checkpoint_id]},
+                files=[
+                    {"path": f.path, "sha256": f.sha256, "size": f.size}
+                    for f in files[row.checkpoint_id]
+                    if f.sha256 is not None
+                ],
+                framework=row.framework,
+                format=row.format,
+                entrypoint=row.entrypoint,
+                hparams=row.hparams,
+                metrics=row.metrics,
+                metadata=row.checkpoint_meta,
+                run=row.run,
+                source=row.source,
+                creation_time=row.checkpoint_time,
+            )
+            for row in rows
+        ]
 
-    def _describe_version(self, row: VersionRow, model_name: str) -> DescribeVersion:
-        return DescribeVersion(
-            model_name=model_name,
-            version=row.version,
-            name=row.name,
-            comment=row.comment,
-            metadata=row.metadata_,
-            notes=row.notes,
-            aliases=[a.alias for a in row.aliases],
-            creation_time=row.creation_time,
-            checkpoint=self._describe_checkpoint(row.checkpoint),
-            created_by=row.created_by,
-            updated_by=row.updated_by,
-        )
+    def _describe_versions(
+        self, db: Connection, rows: Sequence[Any], model_name: str
+    ) -> list[DescribeVersion]:
+        """Turn rows of :data:`_VERSIONS` into responses (one query for all aliases)."""
+        aliases: dict[int, list[str]] = {row.id: [] for row in rows}
+        if aliases:
+            for version_id, alias in db.execute(_ALIASES_OF, {"ids": list(aliases)}):
+                aliases[version_id].append(alias)
+        checkpoints = self._describe_checkpoints(db, rows)
+        return [
+            DescribeVersion(
+                model_name=model_name,
+                version=row.version,
+                name=row.name,
+                comment=row.comment,
+                metadata=row.meta,
+                notes=row.notes,
+                aliases=aliases[row.id],
+                creation_time=row.creation_time,
+                checkpoint=checkpoint,
+                created_by=row.created_by,
+                updated_by=row.updated_by,
+            )
+            for row, checkpoint in zip(rows, checkpoints, strict=True)
+        ]
+
+    def _describe_version_by_id(
+        self, session: Session, version_id: int, model_name: str
+    ) -> DescribeVersion:
+        db = session.connection()
+        rows = db.execute(_VERSION_BY_ID, {"id": version_id}).all()
+        return self._describe_versions(db, rows, model_name)[0]
 
     @staticmethod
     def _version_query(ref: VersionRef) -> Select[Any]:
@@ -417,6 +546,14 @@ class RegistryService:
             return stmt.where(VersionRow.version == ref.number)
         return stmt.order_by(VersionRow.version.desc()).limit(1)
 
+    @staticmethod
+    def _no_version(model_name: str, ref: VersionRef) -> NotFoundError:
+        if ref.alias is not None:
+            return NotFoundError(f"model {model_name!r} has no alias {ref.alias!r}")
+        if ref.number is not None:
+            return NotFoundError(f"model {model_name!r} has no version {ref.number}")
+        return NotFoundError(f"model {model_name!r} has no versions")
+
     def _version_row(
         self, session: Session, model: ModelRow, ref: VersionRef, lock: bool = False
     ) -> VersionRow:
@@ -425,12 +562,15 @@ class RegistryService:
             stmt = stmt.with_for_update(of=VersionRow)
         row = session.scalars(stmt).one_or_none()
         if row is None:
-            if ref.alias is not None:
-                raise NotFoundError(f"model {model.name!r} has no alias {ref.alias!r}")
-            if ref.number is not None:
-                raise NotFoundError(f"model {model.name!r} has no version {ref.number}")
-            raise NotFoundError(f"model {model.name!r} has no versions")
+            raise self._no_version(model.name, ref)
         return row
+
+    def _describe_checkpoint_by(
+        self, session: Session, condition: ColumnElement[bool]
+    ) -> DescribeCheckpoint | None:
+        db = session.connection()
+        rows = db.execute(_CHECKPOINTS.where(condition)).all()
+        return self._describe_checkpoints(db, rows)[0] if rows else None
 
     def _checkpoint_row(self, session: Session, checkpoint_uuid: str) -> CheckpointRow:
         row = session.scalars(
@@ -442,25 +582,22 @@ class RegistryService:
 
     @staticmethod
     def _assign_alias(session: Session, model_id: int, alias: str, version_id: int) -> None:
-        session.execute(
-            delete(AliasRow).where(AliasRow.model_id == model_id, AliasRow.alias == alias)
-        )
-        session.add(AliasRow(model_id=model_id, alias=alias, version_id=version_id))
+        db = session.connection()
+        params = {"model_id": model_id, "alias": alias, "version_id": version_id}
+        db.execute(_DELETE_ALIAS, params)
+        db.execute(_INSERT_ALIAS, params)
 
     def register_version(self, model_name: str, request: RegisterVersion) -> DescribeVersion:
         """Give a checkpoint the model's next version number, in one transaction."""
         user = actor()
         with self.store.session(write=True) as session:
-            allocated = session.execute(
-                update(ModelRow)
-                .where(ModelRow.name == model_name)
-                .values(
-                    last_version=ModelRow.last_version + 1,
-                    last_updated_time=utcnow(),
-                    updated_by=user,
+            allocated = (
+                session.connection()
+                .execute(
+                    _ALLOCATE_VERSION, {"model_name": model_name, "now": utcnow(), "user": user}
                 )
-                .returning(ModelRow.id, ModelRow.last_version, ModelRow.archived)
-            ).one_or_none()
+                .one_or_none()
+            )
             if allocated is None:
                 raise NotFoundError(f"no model named {model_name!r}")
             model_id, number, archived = allocated
@@ -468,21 +605,27 @@ class RegistryService:
                 raise ConflictError(
                     f"model {model_name!r} is archived; unarchive it to register versions"
                 )
-            checkpoint = self._checkpoint_row(session, request.checkpoint_uuid)
-            row = VersionRow(
-                model_id=model_id,
-                version=number,
-                checkpoint_id=checkpoint.id,
-                name=request.name,
-                comment=request.comment,
-                metadata_=request.metadata,
-                notes="",
-                creation_time=utcnow(),
-                created_by=user,
-                updated_by=user,
-            )
-            session.add(row)
-            session.flush()
+            db = session.connection()
+            checkpoint_id = db.execute(
+                _CHECKPOINT_ID, {"uuid": request.checkpoint_uuid}
+            ).scalar_one_or_none()
+            if checkpoint_id is None:
+                raise NotFoundError(f"no checkpoint with uuid {request.checkpoint_uuid!r}")
+            version_id = db.execute(
+                _INSERT_VERSION,
+                {
+                    "model_id": model_id,
+                    "version": number,
+                    "checkpoint_id": checkpoint_id,
+                    "name": request.name,
+                    "comment": request.comment,
+                    "metadata": request.metadata,
+                    "notes": "",
+                    "creation_time": utcnow(),
+                    "created_by": user,
+                    "updated_by": user,
+                },
+            ).scalar_one()
             registered = {"model": model_name, "version": number}
             changes = [
                 self._record(
@@ -493,13 +636,11 @@ class RegistryService:
                 )
             ]
             for alias in dict.fromkeys(request.aliases):
-                self._assign_alias(session, model_id, alias, row.id)
+                self._assign_alias(session, model_id, alias, version_id)
                 changes.append(
                     self._record(session, "alias.set", {**registered, "alias": alias}, user)
                 )
-            session.flush()
-            session.refresh(row, ["aliases"])
-            version = self._describe_version(row, model_name)
+            version = self._describe_version_by_id(session, version_id, model_name)
         for change in changes:
             self._emit(*change)
         return version
@@ -508,17 +649,20 @@ class RegistryService:
         self, model_name: str, ref: VersionRef | int | str | None = None
     ) -> DescribeVersion:
         version_ref = _as_ref(ref)
-        with self.store.session() as session:
-            # The hot read path: one query joins the model by name; the model is
-            # looked up on its own only to say what was missing.
-            stmt = self._version_query(version_ref).join(
-                ModelRow, ModelRow.id == VersionRow.model_id
-            )
-            row = session.scalars(stmt.where(ModelRow.name == model_name)).one_or_none()
-            if row is None:
-                model = self._model_row(session, model_name)
-                row = self._version_row(session, model, version_ref)
-            return self._describe_version(row, model_name)
+        if version_ref.alias is not None:
+            stmt, params = _BY_ALIAS, {"model": model_name, "alias": version_ref.alias}
+        elif version_ref.number is not None:
+            stmt, params = _BY_NUMBER, {"model": model_name, "number": version_ref.number}
+        else:
+            stmt, params = _LATEST, {"model": model_name}
+        with self.store.read() as db:
+            rows = db.execute(stmt, params).all()
+            if not rows:
+                # Only now look the model up on its own, to say what was missing.
+                if db.execute(_MODEL_ID, {"name": model_name}).first() is None:
+                    raise NotFoundError(f"no model named {model_name!r}")
+                raise self._no_version(model_name, version_ref)
+            return self._describe_versions(db, rows, model_name)[0]
 
     def list_versions(
         self, model_name: str, offset: int = 0, limit: int | None = None
@@ -530,14 +674,14 @@ class RegistryService:
             model = self._model_row(session, model_name)
             condition = VersionRow.model_id == model.id
             total = session.scalar(select(func.count(VersionRow.id)).where(condition)) or 0
-            rows = session.scalars(
-                select(VersionRow)
-                .where(condition)
+            db = session.connection()
+            rows = db.execute(
+                _VERSIONS.where(condition)
                 .order_by(VersionRow.version.desc())
                 .offset(offset)
                 .limit(limit)
             ).all()
-            versions = [self._describe_version(r, model_name) for r in rows]
+            versions = self._describe_versions(db, rows, model_name)
         return ListVersionsResponse(versions=versions, total=total)
 
     def _edit_version(
@@ -559,7 +703,7 @@ class RegistryService:
             payload = {"model": model_name, "version": row.version, "fields": fields}
             change = self._record(session, event, payload, user)
             session.flush()
-            version = self._describe_version(row, model_name)
+            version = self._describe_version_by_id(session, row.id, model_name)
         self._emit(*change)
         return version
 
@@ -610,8 +754,7 @@ class RegistryService:
             payload = {"model": model_name, "alias": alias, "version": request.version}
             change = self._record(session, "alias.set", payload, user)
             session.flush()
-            session.refresh(row, ["aliases"])
-            version = self._describe_version(row, model_name)
+            version = self._describe_version_by_id(session, row.id, model_name)
         self._emit(*change)
         return version
 
@@ -725,13 +868,18 @@ class RegistryService:
             ]
             session.add(row)
             session.flush()
-            checkpoint = self._describe_checkpoint(row)
+            checkpoint = self._describe_checkpoint_by(session, CheckpointRow.id == row.id)
+            assert checkpoint is not None  # just inserted in this transaction
         self._emit("checkpoint.created", {"checkpoint": checkpoint.uuid})
         return checkpoint
 
     def get_checkpoint(self, checkpoint_uuid: str) -> DescribeCheckpoint:
         with self.store.session() as session:
-            return self._describe_checkpoint(self._checkpoint_row(session, checkpoint_uuid))
+            wanted = CheckpointRow.uuid == checkpoint_uuid
+            checkpoint = self._describe_checkpoint_by(session, wanted)
+        if checkpoint is None:
+            raise NotFoundError(f"no checkpoint with uuid {checkpoint_uuid!r}")
+        return checkpoint
 
     def list_checkpoints(
         self, run: str | None = None, limit: int | None = None
@@ -739,14 +887,15 @@ class RegistryService:
         """Newest first; a run's checkpoints in the order they were saved."""
         if limit is not None and limit < 1:
             raise ValidationError("limit must be >= 1")
-        stmt = select(CheckpointRow)
+        stmt = _CHECKPOINTS
         if run is not None:
             stmt = stmt.where(CheckpointRow.run == run).order_by(CheckpointRow.id.asc())
         else:
             stmt = stmt.order_by(CheckpointRow.id.desc())
         with self.store.session() as session:
-            rows = session.scalars(stmt.limit(limit)).all()
-            return ListCheckpointsResponse(checkpoints=[self._describe_checkpoint(r) for r in rows])
+            db = session.connection()
+            rows = db.execute(stmt.limit(limit)).all()
+            return ListCheckpointsResponse(checkpoints=self._describe_checkpoints(db, rows))
 
     def delete_checkpoint(self, checkpoint_uuid: str) -> None:
         """Delete an unregistered checkpoint; its blobs are reclaimed by :meth:`gc`."""

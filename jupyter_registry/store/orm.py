@@ -120,7 +120,7 @@ class CheckpointRow(Base):
         order_by="CheckpointFileRow.path",
         cascade="all, delete-orphan",
         passive_deletes=True,
-        lazy="selectin",
+        lazy="raise",  # the service reads files with Core queries, never through this
     )
 
 
@@ -153,11 +153,6 @@ class VersionRow(Base):
     creation_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(256))
     updated_by: Mapped[str | None] = mapped_column(String(256))
-
-    checkpoint: Mapped[CheckpointRow] = relationship(lazy="joined")
-    aliases: Mapped[list[AliasRow]] = relationship(
-        order_by="AliasRow.alias", lazy="selectin", viewonly=True
-    )
 
     __table_args__ = (UniqueConstraint("model_id", "version", name="uq_model_versions_number"),)
 

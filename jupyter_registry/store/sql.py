@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -145,6 +145,16 @@ class Store:
             else:
                 with queue.hold(), maker.begin() as session:
                     yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction on a plain connection, for Core queries on the hot read paths.
+
+        An ORM session costs about as much as the query itself on SQLite, and
+        reads of plain rows need none of what it does.
+        """
+        with unavailable_as_storage_error(self.engine), self.engine.begin() as connection:
+            yield connection
 
     @property
     def dialect(self) -> str:

@@ -416,9 +416,18 @@ class RegistryService:
             order.append(ModelRow.id.asc() if ascending else ModelRow.id.desc())
         with self.store.read() as db:
             total = db.scalar(select(func.count(ModelRow.id)).where(*conditions)) or 0
-            rows = db.execute(
-                _MODELS.where(*conditions).order_by(*order).offset(query.offset).limit(query.limit)
-            ).all()
+            # Page the ids first, then compute the per-model columns for that page
+            # only: PostgreSQL evaluates a select list's subqueries for the rows an
+            # OFFSET skips too (a page 25,000 rows deep took 85 ms).
+            page = (
+                select(ModelRow.id)
+                .where(*conditions)
+                .order_by(*order)
+                .offset(query.offset)
+                .limit(query.limit)
+                .subquery()
+            )
+            rows = db.execute(_MODELS.join(page, page.c.id == ModelRow.id).order_by(*order)).all()
             models = self._describe_models(db, rows)
         return ListModelsResponse(models=models, total=total)
 

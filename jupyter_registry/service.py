@@ -847,6 +847,7 @@ class RegistryService:
             raise ValidationError("checkpoint paths must be unique")
         shas = {f.sha256: f.size for f in request.files}
         with self.store.session(write=True) as session:
+            self.store.hold_blobs(session, exclusive=False)
             known = set(
                 session.scalars(select(BlobRow.sha256).where(BlobRow.sha256.in_(list(shas))))
             )
@@ -934,6 +935,7 @@ class RegistryService:
         cutoff = time.time() - grace.total_seconds()
         self.blobs.remove_stale_uploads(cutoff)
         with self.store.session(write=True) as session:
+            self.store.hold_blobs(session, exclusive=True)
             orphan_rows = session.scalars(
                 select(BlobRow.sha256).where(
                     ~exists().where(CheckpointFileRow.sha256 == BlobRow.sha256)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -82,6 +83,19 @@ def test_gc_removes_only_unreferenced_old_blobs(backend: Backend, model_folder: 
     assert sorted(removed) == sorted([orphan.sha256, removed_checkpoint.info.files[0].sha256])
     assert kept.download(Path("k")).joinpath("weights.bin").exists()
     assert dropped.download(Path("d")).joinpath("model_def.py").exists()
+
+
+def test_checkpoint_creation_waits_for_a_running_gc(backend: Backend, model_folder: Path) -> None:
+    """gc holds the blob lock to its commit, so no checkpoint can re-reference a blob it deletes."""
+    registry = backend.registry()
+    service: RegistryService = registry.client.service
+    with service.store.session(write=True) as gc_session:
+        service.store.hold_blobs(gc_session, exclusive=True)
+        creating = ThreadPoolExecutor(1).submit(registry.create_checkpoint, model_folder)
+        time.sleep(1.0)
+        assert not creating.done(), "a checkpoint was created while gc held the blobs"
+    checkpoint = creating.result(timeout=30)
+    assert registry.get_checkpoint(checkpoint.uuid).info.files
 
 
 def _imports(path: Path) -> set[str]:

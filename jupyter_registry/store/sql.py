@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +32,7 @@ from ..errors import StorageError, ValidationError
 from .migrate import ensure_current
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+BLOB_LOCK_ID = 0x6A7262626C6F  # "jrbblo": gc vs checkpoint creation
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -145,6 +146,18 @@ class Store:
             else:
                 with queue.hold(), maker.begin() as session:
                     yield session
+
+    def hold_blobs(self, session: Session, exclusive: bool) -> None:
+        """Order checkpoint creation (shared) against garbage collection (exclusive).
+
+        Without it, on PostgreSQL, gc could delete an old unreferenced blob in
+        the moment a new checkpoint with the same content finds it in the store
+        and references it. Held to the end of the caller's transaction. SQLite
+        needs nothing: its write transactions already run one at a time.
+        """
+        if self.dialect == "postgresql":
+            lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+            session.execute(text(f"SELECT {lock}(:id)"), {"id": BLOB_LOCK_ID})
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -17,6 +17,7 @@ reused after a delete.
 from __future__ import annotations
 
 import getpass
+import logging
 import time
 import uuid as uuid_lib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -87,6 +88,7 @@ from .store.orm import (
 )
 
 Listener = Callable[[str, dict[str, Any]], None]
+log = logging.getLogger(__name__)
 
 #: Called after every committed change of every service in this process (the
 #: widgets use it to refresh after ``%register_version`` in the same kernel).
@@ -270,8 +272,16 @@ class RegistryService:
         return cls(Store(config.database), BlobStore(config.artifacts, config.storage_options))
 
     def _emit(self, event: str, payload: dict[str, Any]) -> None:
+        """Tell listeners about a committed change; one failing listener fails nothing else.
+
+        The change is already committed, so raising here would report a
+        success as an error (and a retry would, say, register a version twice).
+        """
         for listener in (*self.listeners, *process_listeners):
-            listener(event, payload)
+            try:
+                listener(event, payload)
+            except Exception:
+                log.exception("registry: a listener failed on %s %s", event, payload)
 
     @staticmethod
     def _record(

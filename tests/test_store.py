@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from conftest import Backend
 from sqlalchemy import inspect, text
 
@@ -96,6 +97,23 @@ def test_checkpoint_creation_waits_for_a_running_gc(backend: Backend, model_fold
         assert not creating.done(), "a checkpoint was created while gc held the blobs"
     checkpoint = creating.result(timeout=30)
     assert registry.get_checkpoint(checkpoint.uuid).info.files
+
+
+def test_a_failing_listener_does_not_fail_a_committed_change(
+    tmp_path: Path, model_folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = Registry(database=f"sqlite:///{tmp_path / 'r.db'}", artifacts=str(tmp_path / "a"))
+    service: RegistryService = registry.client.service
+    heard: list[str] = []
+
+    def broken(event: str, payload: dict[str, object]) -> None:
+        raise RuntimeError("listener bug")
+
+    service.listeners.extend([broken, lambda event, payload: heard.append(event)])
+    model = registry.create_model("m")
+    assert model.register_version(registry.create_checkpoint(model_folder)).version == 1
+    assert heard == ["model.created", "checkpoint.created", "version.registered"]
+    assert "listener bug" in caplog.text and "version.registered" in caplog.text
 
 
 def _imports(path: Path) -> set[str]:

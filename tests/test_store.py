@@ -35,6 +35,9 @@ def test_new_database_is_at_head(backend: Backend) -> None:
         "checkpoint_files",
         "blobs",
     } <= tables
+    if engine.dialect.name == "postgresql":  # substring search served by trigram indexes
+        indexes = {index["name"] for index in inspect(engine).get_indexes("models")}
+        assert {"ix_models_name_trgm", "ix_models_description_trgm"} <= indexes
 
 
 def test_downgrade_then_reopen_upgrades(backend: Backend) -> None:

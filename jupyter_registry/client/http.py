@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -101,12 +102,17 @@ def _hash_file(path: Path) -> tuple[str, int]:
 
 
 def _pool_for(server: str) -> urllib3.PoolManager:
-    """A connection pool for ``server``, through the proxy the environment names for it."""
+    """A connection pool for ``server`` that trusts and proxies as ``requests`` would."""
+    ca_certs = (
+        os.environ.get("REQUESTS_CA_BUNDLE")
+        or os.environ.get("CURL_CA_BUNDLE")
+        or requests.utils.DEFAULT_CA_BUNDLE_PATH
+    )
     parts = urlsplit(server)
     proxy = getproxies().get(parts.scheme)
     if proxy and not proxy_bypass(parts.hostname or ""):
-        return urllib3.ProxyManager(proxy, maxsize=POOL_SIZE)
-    return urllib3.PoolManager(maxsize=POOL_SIZE)
+        return urllib3.ProxyManager(proxy, maxsize=POOL_SIZE, ca_certs=ca_certs)
+    return urllib3.PoolManager(maxsize=POOL_SIZE, ca_certs=ca_certs)
 
 
 class HttpClient:

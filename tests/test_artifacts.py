@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import os
 import time
@@ -14,6 +15,7 @@ import pytest
 
 from jupyter_registry import ConflictError, IntegrityError, Registry, ValidationError
 from jupyter_registry.artifacts import BlobStore, cas
+from jupyter_registry.artifacts.localfiles import ALIGN, DIRECT_BLOCK, NewFile
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -151,6 +153,49 @@ def test_local_file_copied_without_copy_file_range(
     info = blobs.put_file(tmp_path / "w.bin")
     assert info.sha256 == hashlib.sha256(data).hexdigest()
     assert b"".join(blobs.read(info.sha256, info.size)) == data
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, ALIGN, ALIGN + 1, DIRECT_BLOCK, DIRECT_BLOCK + 5, 3 * DIRECT_BLOCK - 7]
+)
+def test_new_file_holds_exactly_what_was_written(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    out = NewFile(str(tmp_path / "f"))
+    try:
+        for start in range(0, size, 300_001):  # pieces that straddle the aligned blocks
+            out.write(data[start : start + 300_001])
+        out.finish()
+    finally:
+        out.close()
+    assert (tmp_path / "f").read_bytes() == data
+
+
+def test_new_file_without_o_direct(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A filesystem refusing O_DIRECT, at open or at the first write, gets ordinary writes."""
+    real_open, real_write = os.open, os.write
+
+    def refuse_at_open(path: str, flags: int, mode: int = 0o777) -> int:
+        if flags & getattr(os, "O_DIRECT", 0):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_open(path, flags, mode)
+
+    def refuse_direct_writes(fd: int, data: object) -> int:
+        if fcntl.fcntl(fd, fcntl.F_GETFL) & getattr(os, "O_DIRECT", 0):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_write(fd, data)  # type: ignore[arg-type]
+
+    data = os.urandom(DIRECT_BLOCK + 12345)
+    for name, patch in (("open", refuse_at_open), ("write", refuse_direct_writes)):
+        with monkeypatch.context() as m:
+            m.setattr(os, name, patch)
+            out = NewFile(str(tmp_path / name))
+            try:
+                out.write(data)
+                out.finish()
+            finally:
+                out.close()
+            assert not out.direct
+        assert (tmp_path / name).read_bytes() == data
 
 
 def test_registry_on_store(store_uri: tuple[str, dict], tmp_path: Path, model_folder: Path) -> None:

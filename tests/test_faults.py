@@ -16,17 +16,29 @@ from servers import Postgres, free_port
 from jupyter_registry import Registry, RegistryError
 from jupyter_registry.errors import StorageError
 
-DISK_FULL = """
-import resource, signal, sys
+FULL_DISK = """
+import resource, signal
 from jupyter_registry import Registry, RegistryError
-registry = Registry()
+from jupyter_registry.artifacts import BlobStore
+{setup}
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-resource.setrlimit(resource.RLIMIT_FSIZE, (2 * 1024 * 1024, resource.RLIM_INFINITY))
+resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.RLIM_INFINITY))
 try:
-    registry.create_checkpoint(sys.argv[1])
+    {call}
 except RegistryError as exc:
     print(type(exc).__name__, exc)
 """
+
+
+def _refused_as_full(setup: str, call: str, limit: int, env: dict[str, str] | None = None) -> None:
+    """Run ``call`` in a process whose files may not grow past ``limit`` bytes."""
+    script = FULL_DISK.format(setup=setup, call=call, limit=limit)
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("StorageError cannot write to the artifact store"), out.stdout
+    assert "File too large" in out.stdout
 
 
 def test_full_disk_is_a_clear_error_and_registers_nothing(tmp_path: Path) -> None:
@@ -34,19 +46,19 @@ def test_full_disk_is_a_clear_error_and_registers_nothing(tmp_path: Path) -> Non
     registry = backend.registry()
     big = tmp_path / "big.bin"
     big.write_bytes(b"x" * (8 * 1024 * 1024))
-    out = subprocess.run(
-        [sys.executable, "-c", DISK_FULL, str(big)],
-        env=backend.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("StorageError cannot write to the artifact store"), out.stdout
-    assert "File too large" in out.stdout
+    call = f"registry.create_checkpoint({str(big)!r})"
+    _refused_as_full("registry = Registry()", call, 2 * 1024 * 1024, env=backend.env())
     assert registry.get_checkpoints() == []
     assert list((tmp_path / "artifacts" / "tmp").iterdir()) == []
     assert registry.create_checkpoint(big).resources == {"big.bin": 8 * 1024 * 1024}
+
+
+def test_full_disk_during_a_streamed_upload_stores_nothing(tmp_path: Path) -> None:
+    """The path of server uploads (aligned writes past the page cache) on a full disk."""
+    setup = f"blobs = BlobStore({str(tmp_path / 'artifacts')!r})"
+    _refused_as_full(setup, 'blobs.put(iter([b"x" * 1000_000] * 8))', 2 * 1024 * 1024 + 100)
+    assert list((tmp_path / "artifacts" / "tmp").iterdir()) == []
+    assert list((tmp_path / "artifacts" / "blobs").iterdir()) == []
 
 
 def test_briefly_locked_sqlite_waits_then_writes(tmp_path: Path) -> None:

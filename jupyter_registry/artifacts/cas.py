@@ -12,17 +12,17 @@ A local file going into a local store is copied by the kernel
 as written to the temporary file, so the name is the hash of the bytes
 actually stored, and the disk starts writing each range at once rather than
 all at the final fsync. A file that changes while it is copied is refused.
+A stream (an upload through the server) goes into a local store in aligned
+blocks past the page cache where the filesystem allows
+(:class:`~jupyter_registry.artifacts.localfiles.NewFile`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
 import hashlib
 import json
 import os
-import sys
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -35,13 +35,12 @@ from fsspec.implementations.local import LocalFileSystem
 
 from ..errors import ConflictError, IntegrityError, NotFoundError, StorageError, ValidationError
 from ..schemas import BlobInfo
+from .localfiles import NewFile, SourceChanged, copy_range, hash_range, start_writeback
 
 CHUNK = 4 * 1024 * 1024
 COPY_RANGE = 16 * 1024 * 1024  # one kernel copy: progress, writeback and hashing follow it
-HASH_BUFFER = 1024 * 1024  # small enough to stay in the CPU cache between read and hash
 HASHES_IN_FLIGHT = 2
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jupyter-registry-sha256")
-_NO_KERNEL_COPY = {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP}
 
 Progress = Callable[[int], object]
 
@@ -59,61 +58,6 @@ def _counted(handle: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
         if progress is not None:
             progress(len(chunk))
         yield chunk
-
-
-def _writeback_starter() -> Callable[[int, int, int, int], int] | None:
-    """Linux's ``sync_file_range`` (not in :mod:`os`): start writing a range out, don't wait."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        function = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    function.restype = ctypes.c_int
-    return function  # type: ignore[no-any-return]
-
-
-_SYNC_FILE_RANGE = _writeback_starter()
-_SYNC_FILE_RANGE_WRITE = 2
-
-
-def _start_writeback(fd: int, offset: int, length: int) -> None:
-    """Let the disk work while the rest is copied and hashed, so the final fsync is short."""
-    if _SYNC_FILE_RANGE is not None:
-        _SYNC_FILE_RANGE(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
-
-
-def _copy_range(source: int, target: int, offset: int, length: int) -> None:
-    """Copy ``length`` bytes at ``offset`` inside the kernel (same offset in both files)."""
-    end = offset + length
-    while offset < end:
-        try:
-            copied = os.copy_file_range(source, target, end - offset, offset, offset)
-        except OSError as exc:
-            if exc.errno not in _NO_KERNEL_COPY:
-                raise
-            # Another filesystem or an older kernel: sendfile copies across filesystems.
-            os.lseek(target, offset, os.SEEK_SET)
-            copied = os.sendfile(target, source, offset, end - offset)
-        if copied == 0:
-            raise _SourceChanged("it got shorter")
-        offset += copied
-
-
-def _hash_range(digest: Any, fd: int, offset: int, length: int) -> None:
-    buffer = memoryview(bytearray(min(length, HASH_BUFFER)))
-    end = offset + length
-    while offset < end:
-        read = os.preadv(fd, [buffer[: end - offset]], offset)
-        if read == 0:
-            raise OSError(errno.EIO, "the temporary copy is shorter than what was written")
-        digest.update(buffer[:read])
-        offset += read
-
-
-class _SourceChanged(Exception):
-    pass
 
 
 class BlobStore:
@@ -180,7 +124,7 @@ class BlobStore:
             with self._temporary() as tmp:
                 try:
                     sha256, size = self._copy_in(handle.fileno(), tmp, progress)
-                except _SourceChanged as exc:
+                except SourceChanged as exc:
                     raise ConflictError(
                         f"{os.fspath(path)} changed while it was being copied ({exc}); "
                         "nothing was stored: try again once it is no longer being written"
@@ -199,10 +143,10 @@ class BlobStore:
         try:
             for offset in range(0, size, COPY_RANGE):
                 length = min(COPY_RANGE, size - offset)
-                _copy_range(source, target, offset, length)
-                _start_writeback(target, offset, length)
+                copy_range(source, target, offset, length)
+                start_writeback(target, offset, length)
                 # One worker: the ranges are hashed in order, each after it was copied.
-                hashed.append(_HASHER.submit(_hash_range, digest, target, offset, length))
+                hashed.append(_HASHER.submit(hash_range, digest, target, offset, length))
                 if len(hashed) > HASHES_IN_FLIGHT:
                     hashed.popleft().result()
                 if progress is not None:
@@ -215,7 +159,7 @@ class BlobStore:
             os.close(target)
         after = os.fstat(source)
         if (after.st_size, after.st_mtime_ns) != (size, before.st_mtime_ns):
-            raise _SourceChanged("it was modified")
+            raise SourceChanged("it was modified")
         return digest.hexdigest(), size
 
     def _put(
@@ -229,7 +173,10 @@ class BlobStore:
         size = 0
         if self.local:
             Path(tmp).parent.mkdir(parents=True, exist_ok=True)
-        with self.fs.open(tmp, "wb") as out:
+            out: Any = NewFile(tmp)
+        else:
+            out = self.fs.open(tmp, "wb")
+        try:
             pending: Future[None] | None = None
             for chunk in _chunks(stream):
                 # Hash the chunk on the hashing thread while this one writes it:
@@ -243,8 +190,9 @@ class BlobStore:
             if pending is not None:
                 pending.result()
             if self.local:
-                out.flush()
-                os.fsync(out.fileno())
+                out.finish()
+        finally:
+            out.close()
         sha256 = digest.hexdigest()
         if expected_sha256 is not None and sha256 != expected_sha256:
             raise ValidationError(

@@ -1,20 +1,22 @@
 """Streamed checkpoint file transfer: ``HEAD|GET|PUT blobs/{sha256}``.
 
-Uploads never sit in memory: tornado hands each received chunk to
+Uploads never sit in memory: tornado hands each received chunk (1 MiB
+rather than its default 64 KiB, for this connection only) to
 :meth:`BlobHandler.data_received`, which passes it through a small bounded
 queue to a writer thread streaming it into the content-addressed store (which
 hashes as it writes). When the queue is full the handler waits, and tornado
 stops reading the socket, so a fast client cannot outrun the disk. The blob
 becomes visible only if the whole body hashes to the SHA-256 in the URL; a
 short or wrong body is discarded. Downloads write one verified chunk at a time
-and wait for the socket to drain (``await flush()``) before reading the next,
-so a multi-GB file passes through with constant memory.
+and wait for the socket to drain (``await flush()``) while the next one is
+read and hashed, so a multi-GB file passes through with constant memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import queue
 import re
 from collections.abc import Iterator
@@ -29,13 +31,39 @@ from ..service import RegistryService
 from .base import ApiError, Operation, RegistryHandler, bad_request, endpoint
 
 MAX_UPLOAD_BYTES = 1 << 40
-PIPE_DEPTH = 64  # x 64 KiB tornado chunks: at most 4 MiB in flight per upload
-BLOCK_BYTES = 4 * 1024 * 1024
+RECEIVE_BYTES = 1024 * 1024  # per socket read and per data_received while uploading
+PIPE_DEPTH = 8  # chunks queued for the writer: at most ~8 MiB in flight per upload
+BLOCK_BYTES = 1024 * 1024  # smaller chunks are regrouped before the store hashes and writes them
 STALL_SECONDS = 600
 # Writers live as long as their upload, so they get their own threads rather
 # than holding the default executor that serves every other API call.
 UPLOAD_WRITERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="registry-upload")
 RESUME_RANGE = re.compile(r"bytes=([0-9]{1,18})-")
+
+
+@contextlib.contextmanager
+def _large_body_chunks(connection: object) -> Iterator[None]:
+    """Have tornado read this connection's request body in RECEIVE_BYTES pieces.
+
+    Its default of 64 KiB means one coroutine step, queue hand-off and
+    allocation per 64 KiB, which caps an upload well below the disk. The
+    parameters object is shared by every connection, so this one gets a
+    copy; the defaults come back for the connection's next request.
+    """
+    stream, params = getattr(connection, "stream", None), getattr(connection, "params", None)
+    if stream is None or not hasattr(params, "chunk_size"):
+        yield  # not tornado's HTTP/1 connection: keep its defaults
+        return
+    large = copy.copy(params)
+    large.chunk_size = max(params.chunk_size, RECEIVE_BYTES)  # type: ignore[union-attr]
+    read_chunk_size = stream.read_chunk_size
+    stream.read_chunk_size = max(read_chunk_size, RECEIVE_BYTES)
+    connection.params = large  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        stream.read_chunk_size = read_chunk_size
+        connection.params = params  # type: ignore[attr-defined]
 
 
 def _checked(sha256: str) -> str:
@@ -53,10 +81,13 @@ class _UploadPipe:
         self.stored = UPLOAD_WRITERS.submit(service.put_blob, self._blocks(), sha256)
 
     def _blocks(self) -> Iterator[bytes]:
-        """Tornado's 64 KiB chunks regrouped into blocks the store hashes and writes in one go."""
+        """Received chunks; small ones regrouped into blocks the store hashes and writes at once."""
         block: list[bytes] = []
         size = 0
         while (chunk := self._next()) is not None:
+            if not block and len(chunk) >= BLOCK_BYTES:
+                yield chunk
+                continue
             block.append(chunk)
             size += len(chunk)
             if size >= BLOCK_BYTES:
@@ -104,6 +135,7 @@ class _UploadPipe:
 @tornado.web.stream_request_body
 class BlobHandler(RegistryHandler):
     _pipe: _UploadPipe | None = None
+    _large_chunks: contextlib.ExitStack | None = None
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -120,6 +152,8 @@ class BlobHandler(RegistryHandler):
             raise tornado.web.HTTPError(403)
         sha256 = _checked(self.path_args[0])
         self.request.connection.set_max_body_size(MAX_UPLOAD_BYTES)
+        self._large_chunks = contextlib.ExitStack()
+        self._large_chunks.enter_context(_large_body_chunks(self.request.connection))
         self._pipe = _UploadPipe(self.service, sha256)
 
     async def data_received(self, chunk: bytes) -> None:
@@ -129,6 +163,8 @@ class BlobHandler(RegistryHandler):
     def on_finish(self) -> None:
         if self._pipe is not None:
             self._pipe.abandon()
+        if self._large_chunks is not None:
+            self._large_chunks.close()
 
     def on_connection_close(self) -> None:
         if self._pipe is not None:
@@ -170,9 +206,12 @@ class BlobHandler(RegistryHandler):
             self.set_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
         self.set_header("Content-Length", str(size - start))
         offset = 0
+        # The next chunk is read (and hashed) while this one drains into the socket.
+        ahead = asyncio.ensure_future(self.call(next, chunks, None))
         try:
             # The whole blob is read even for a range: its hash is only known at the end.
-            while (chunk := await self.call(next, chunks, None)) is not None:
+            while (chunk := await ahead) is not None:
+                ahead = asyncio.ensure_future(self.call(next, chunks, None))
                 skip = min(max(start - offset, 0), len(chunk))
                 offset += len(chunk)
                 if skip < len(chunk):
@@ -184,6 +223,9 @@ class BlobHandler(RegistryHandler):
             self.log.error("registry: aborting download of %s: %s", sha256, exc.message)
             self.request.connection.close()
             return
+        finally:
+            if not ahead.done():  # the client left mid-transfer: let the read finish, unused
+                ahead.add_done_callback(lambda done: done.exception())
         self.finish()
 
     def _range_start(self, size: int) -> int:

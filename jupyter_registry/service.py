@@ -191,29 +191,25 @@ _CHECKPOINT_ID = select(CheckpointRow.id).where(CheckpointRow.uuid == bindparam(
 _models, _versions, _aliases = ModelRow.__table__, VersionRow.__table__, AliasRow.__table__
 _INSERT_MODEL = insert(_models).returning(_models.c.id)
 _INSERT_LABEL = insert(LabelRow.__table__)
+_DELETE_LABELS = delete(LabelRow.__table__).where(
+    LabelRow.__table__.c.model_id == bindparam("model_id")
+)
 _INSERT_VERSION = insert(_versions).returning(_versions.c.id)
 _INSERT_ACTION = insert(ActionRow.__table__)
 _INSERT_ALIAS = insert(_aliases)
 _DELETE_ALIAS = delete(_aliases).where(
     _aliases.c.model_id == bindparam("model_id"), _aliases.c.alias == bindparam("alias")
 )
-_TOUCH = (
-    update(_models)
-    .where(_models.c.id == bindparam("model_id"))
-    .values(
-        last_updated_time=bindparam("now", type_=UTCDateTime()),
-        updated_by=bindparam("user", type_=String()),
-    )
-)
+_STAMP = {  # who changed a model, and when: every model write sets these
+    "last_updated_time": bindparam("now", type_=UTCDateTime()),
+    "updated_by": bindparam("user", type_=String()),
+}
+_TOUCH = update(_models).where(_models.c.id == bindparam("model_id")).values(**_STAMP)
 _SET_MODEL_METADATA = _TOUCH.values(metadata=bindparam("meta", type_=JsonValue))
 _ALLOCATE_VERSION = (
     update(_models)
     .where(_models.c.name == bindparam("model_name"))
-    .values(
-        last_version=_models.c.last_version + 1,
-        last_updated_time=bindparam("now", type_=UTCDateTime()),
-        updated_by=bindparam("user", type_=String()),
-    )
+    .values(last_version=_models.c.last_version + 1, **_STAMP)
     .returning(_models.c.id, _models.c.last_version, _models.c.archived)
 )
 _LABELS_OF = (
@@ -347,9 +343,17 @@ class RegistryService:
         session.connection().execute(_TOUCH, {"model_id": model_id, "now": utcnow(), "user": user})
 
     @staticmethod
-    def _set_labels(row: ModelRow, labels: Iterable[str]) -> None:
-        unique = list(dict.fromkeys(labels))
-        row.labels = [LabelRow(label=label, position=i) for i, label in enumerate(unique)]
+    def _add_labels(session: Session, model_id: int, labels: Iterable[str]) -> None:
+        """Give a model (with none) its labels: the order given, duplicates dropped."""
+        unique = dict.fromkeys(labels)
+        if unique:
+            session.connection().execute(
+                _INSERT_LABEL,
+                [
+                    {"model_id": model_id, "label": label, "position": i}
+                    for i, label in enumerate(unique)
+                ],
+            )
 
     def create_model(self, request: CreateModel) -> DescribeModel:
         user = actor()
@@ -374,15 +378,7 @@ class RegistryService:
                         "updated_by": user,
                     },
                 ).scalar_one()
-                labels = list(dict.fromkeys(request.labels))
-                if labels:
-                    db.execute(
-                        _INSERT_LABEL,
-                        [
-                            {"model_id": model_id, "label": label, "position": i}
-                            for i, label in enumerate(labels)
-                        ],
-                    )
+                self._add_labels(session, model_id, request.labels)
                 model = self._describe_model_by_id(session, model_id)
                 change = self._record(session, "model.created", {"model": model.name}, user)
         except SQLIntegrityError:
@@ -452,7 +448,8 @@ class RegistryService:
                 if field in changes and (changes[field] is not None or field == "description"):
                     setattr(row, field, changes[field])
             if request.labels is not None:
-                self._set_labels(row, request.labels)
+                session.connection().execute(_DELETE_LABELS, {"model_id": row.id})
+                self._add_labels(session, row.id, request.labels)
             row.last_updated_time = utcnow()
             row.updated_by = user
             change = self._record(
@@ -591,13 +588,15 @@ class RegistryService:
         rows = db.execute(_CHECKPOINTS.where(condition)).all()
         return self._describe_checkpoints(db, rows)[0] if rows else None
 
-    def _checkpoint_row(self, session: Session, checkpoint_uuid: str) -> CheckpointRow:
-        row = session.scalars(
-            select(CheckpointRow).where(CheckpointRow.uuid == checkpoint_uuid)
-        ).one_or_none()
-        if row is None:
-            raise NotFoundError(f"no checkpoint with uuid {checkpoint_uuid!r}")
-        return row
+    @staticmethod
+    def _no_checkpoint(checkpoint_uuid: str) -> NotFoundError:
+        return NotFoundError(f"no checkpoint with uuid {checkpoint_uuid!r}")
+
+    def _checkpoint_id(self, session: Session, checkpoint_uuid: str) -> int:
+        found = session.connection().execute(_CHECKPOINT_ID, {"uuid": checkpoint_uuid}).scalar()
+        if found is None:
+            raise self._no_checkpoint(checkpoint_uuid)
+        return int(found)
 
     @staticmethod
     def _assign_alias(session: Session, model_id: int, alias: str, version_id: int) -> None:
@@ -624,27 +623,26 @@ class RegistryService:
                 raise ConflictError(
                     f"model {model_name!r} is archived; unarchive it to register versions"
                 )
-            db = session.connection()
-            checkpoint_id = db.execute(
-                _CHECKPOINT_ID, {"uuid": request.checkpoint_uuid}
-            ).scalar_one_or_none()
-            if checkpoint_id is None:
-                raise NotFoundError(f"no checkpoint with uuid {request.checkpoint_uuid!r}")
-            version_id = db.execute(
-                _INSERT_VERSION,
-                {
-                    "model_id": model_id,
-                    "version": number,
-                    "checkpoint_id": checkpoint_id,
-                    "name": request.name,
-                    "comment": request.comment,
-                    "metadata": request.metadata,
-                    "notes": "",
-                    "creation_time": utcnow(),
-                    "created_by": user,
-                    "updated_by": user,
-                },
-            ).scalar_one()
+            checkpoint_id = self._checkpoint_id(session, request.checkpoint_uuid)
+            version_id = (
+                session.connection()
+                .execute(
+                    _INSERT_VERSION,
+                    {
+                        "model_id": model_id,
+                        "version": number,
+                        "checkpoint_id": checkpoint_id,
+                        "name": request.name,
+                        "comment": request.comment,
+                        "metadata": request.metadata,
+                        "notes": "",
+                        "creation_time": utcnow(),
+                        "created_by": user,
+                        "updated_by": user,
+                    },
+                )
+                .scalar_one()
+            )
             registered = {"model": model_name, "version": number}
             changes = [
                 self._record(
@@ -898,7 +896,7 @@ class RegistryService:
             wanted = CheckpointRow.uuid == checkpoint_uuid
             checkpoint = self._describe_checkpoint_by(session, wanted)
         if checkpoint is None:
-            raise NotFoundError(f"no checkpoint with uuid {checkpoint_uuid!r}")
+            raise self._no_checkpoint(checkpoint_uuid)
         return checkpoint
 
     def list_checkpoints(
@@ -920,11 +918,11 @@ class RegistryService:
     def delete_checkpoint(self, checkpoint_uuid: str) -> None:
         """Delete an unregistered checkpoint; its blobs are reclaimed by :meth:`gc`."""
         with self.store.session(write=True) as session:
-            row = self._checkpoint_row(session, checkpoint_uuid)
+            checkpoint_id = self._checkpoint_id(session, checkpoint_uuid)
             users = session.execute(
                 select(ModelRow.name, VersionRow.version)
                 .join(VersionRow, VersionRow.model_id == ModelRow.id)
-                .where(VersionRow.checkpoint_id == row.id)
+                .where(VersionRow.checkpoint_id == checkpoint_id)
                 .order_by(ModelRow.name, VersionRow.version)
             ).all()
             if users:
@@ -933,7 +931,7 @@ class RegistryService:
                     f"checkpoint {checkpoint_uuid} is registered as {refs}; "
                     "delete those versions first"
                 )
-            session.execute(delete(CheckpointRow).where(CheckpointRow.id == row.id))
+            session.execute(delete(CheckpointRow).where(CheckpointRow.id == checkpoint_id))
         self._emit("checkpoint.deleted", {"checkpoint": checkpoint_uuid})
 
     def gc(self, grace: timedelta = timedelta(hours=1)) -> list[str]:

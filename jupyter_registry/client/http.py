@@ -123,10 +123,8 @@ class HttpClient:
         self.base = f"{self.server}{API_PREFIX}/"
         self.session = requests.Session()
         self.pool = _pool_for(self.server)
-        self._headers: dict[str, str] = {}
-        if token:
-            self.session.headers["Authorization"] = f"token {token}"
-            self._headers["Authorization"] = f"token {token}"
+        self._headers = {"Authorization": f"token {token}"} if token else {}
+        self.session.headers.update(self._headers)
 
     def __repr__(self) -> str:
         return f"<HttpClient {self.server}>"
@@ -138,12 +136,13 @@ class HttpClient:
         try:
             response = self.session.request(method, self.base + path, **kwargs)
         except requests.ConnectionError as exc:
-            raise RegistryError(
-                f"cannot reach the registry server at {self.server}: {exc}"
-            ) from None
+            raise self._unreachable(exc) from None
         if response.status_code >= 400:
             raise self._error(response.status_code, response.content, response.reason)
         return response
+
+    def _unreachable(self, exc: Exception) -> RegistryError:
+        return RegistryError(f"cannot reach the registry server at {self.server}: {exc}")
 
     @staticmethod
     def _error(status: int, body: bytes, reason: str) -> RegistryError:
@@ -180,9 +179,7 @@ class HttpClient:
                 method, url, body=payload, headers=headers, timeout=CALL_TIMEOUT, retries=False
             )
         except urllib3.exceptions.HTTPError as exc:
-            raise RegistryError(
-                f"cannot reach the registry server at {self.server}: {exc}"
-            ) from None
+            raise self._unreachable(exc) from None
         for cookie in response.headers.getlist("Set-Cookie"):
             for morsel in SimpleCookie(cookie).values():
                 self.session.cookies.set(morsel.key, morsel.value)

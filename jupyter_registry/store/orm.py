@@ -70,10 +70,6 @@ class ModelRow(Base):
     created_by: Mapped[str | None] = mapped_column(String(256))
     updated_by: Mapped[str | None] = mapped_column(String(256))
 
-    labels: Mapped[list[LabelRow]] = relationship(
-        order_by="LabelRow.position", cascade="all, delete-orphan", passive_deletes=True
-    )
-
     __table_args__ = (
         Index("ix_models_creation_time", "creation_time"),
         Index("ix_models_last_updated_time", "last_updated_time"),

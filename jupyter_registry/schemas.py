@@ -18,11 +18,18 @@ from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 import pydantic
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from .errors import ValidationError
 
 MAX_METADATA_BYTES = 1024 * 1024
+#: Deepest nesting of objects and arrays accepted in any JSON field (metadata,
+#: hparams, metrics, source). JSON parsers and serialisers stop a few hundred
+#: levels down; a stored value past theirs would break every read listing it.
+MAX_JSON_DEPTH = 32
+UNREADABLE_KEY = "__unreadable__"
+MAX_LABELS = 64
+MAX_FILTER_LENGTH = 1024
 MAX_PAGE = 10_000
 MAX_OFFSET = 2**62  # fits every database's 64-bit integers
 
@@ -56,38 +63,99 @@ def check_alias(value: str) -> str:
 
 
 def check_label(value: str) -> str:
-    if not value.strip() or len(value) > 128 or value != value.strip():
-        raise ValueError(f"invalid label {value!r}: labels are 1-128 characters, not padded")
+    if (
+        not value.strip()
+        or len(value) > 128
+        or value != value.strip()
+        or any(c < " " or c == "\x7f" for c in value)
+    ):
+        raise ValueError(
+            f"invalid label {value!r}: labels are 1-128 characters, not padded, "
+            "without control characters"
+        )
     return value
 
 
-def _check_finite(value: Any) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("metadata must not contain NaN or infinite numbers")
-    if isinstance(value, dict):
-        for item in value.values():
-            _check_finite(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _check_finite(item)
+def check_text(value: str) -> str:
+    """Free text (descriptions, notes, comments, filters): anything but NUL.
+
+    PostgreSQL cannot store NUL in text, and SQLite's LIKE stops at it, so a
+    search for it would match everything.
+    """
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _check_json(value: Any) -> None:
+    """Finite numbers only, and at most :data:`MAX_JSON_DEPTH` levels of nesting.
+
+    Walked without recursion, so a value nested thousands of levels deep is
+    refused with a clear error instead of overflowing the interpreter's stack.
+    """
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("must not contain NaN or infinite numbers")
+        if isinstance(item, str) and "\x00" in item:
+            raise ValueError("must not contain NUL characters")
+        if isinstance(item, dict) and any("\x00" in str(key) for key in item):
+            raise ValueError("must not contain NUL characters")
+        if isinstance(item, (dict, list, tuple)):
+            if depth >= MAX_JSON_DEPTH:
+                raise ValueError(
+                    f"is nested more than {MAX_JSON_DEPTH} levels deep; "
+                    f"the limit is {MAX_JSON_DEPTH}"
+                )
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+
+
+def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests containers more than ``limit`` levels (stops at the first)."""
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def readable_json(value: Any, field: str) -> Any:
+    """A stored JSON value as reads return it: one too deep to serialise becomes a marker.
+
+    Writes refuse such values, but rows stored before the limit existed may
+    hold them; one such row must not make every list that includes it fail.
+    """
+    if not json_depth_exceeds(value):
+        return value
+    return {
+        UNREADABLE_KEY: f"this {field} is nested more than {MAX_JSON_DEPTH} levels deep "
+        "and cannot be shown; replace it"
+    }
 
 
 def encode_json(value: Any) -> str:
     """Serialise a JSON value the way it is stored, rejecting what JSON cannot hold."""
-    _check_finite(value)
+    _check_json(value)
     try:
         return json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"metadata must be JSON-serialisable: {exc}") from None
+        raise ValueError(f"must be JSON-serialisable: {exc}") from None
 
 
 def check_metadata(value: dict[str, Any]) -> dict[str, Any]:
-    """A JSON object of at most 1 MiB serialised, with finite numbers only."""
-    size = len(encode_json(value).encode())
+    """A JSON object of at most 1 MiB serialised, nested at most 32 levels, numbers finite."""
+    try:
+        size = len(encode_json(value).encode())
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (no lone surrogates)") from None
     if size > MAX_METADATA_BYTES:
-        raise ValueError(
-            f"metadata is {size} bytes serialised; the limit is {MAX_METADATA_BYTES} (1 MiB)"
-        )
+        raise ValueError(f"is {size} bytes serialised; the limit is {MAX_METADATA_BYTES} (1 MiB)")
     return value
 
 
@@ -124,6 +192,19 @@ def check_sha256(value: str) -> str:
 NAME_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 ALIAS_PATTERN = r"^(?!latest$)(?!v?[0-9]+$)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+TEXT_PATTERN = r"^[^\x00]*$"
+LABEL_PATTERN = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
+_IDENT_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
+ENTRYPOINT_PATTERN = (
+    rf"^(?:{_IDENT_PATTERN}(?:\.{_IDENT_PATTERN})*)?:{_IDENT_PATTERN}(?:\.{_IDENT_PATTERN})*$"
+)
+JSON_OBJECT_SCHEMA = {
+    "type": "object",
+    "description": f"A JSON object of at most {MAX_METADATA_BYTES} bytes serialised, "
+    f"nested at most {MAX_JSON_DEPTH} levels, with finite numbers and no NUL characters",
+    "x-max-depth": MAX_JSON_DEPTH,
+    "x-max-bytes": MAX_METADATA_BYTES,
+}
 
 ModelName = Annotated[
     str, AfterValidator(check_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})
@@ -131,15 +212,51 @@ ModelName = Annotated[
 AliasName = Annotated[
     str, AfterValidator(check_alias), WithJsonSchema({"type": "string", "pattern": ALIAS_PATTERN})
 ]
-Label = Annotated[str, AfterValidator(check_label)]
-Metadata = Annotated[dict[str, Any], AfterValidator(check_metadata)]
+Label = Annotated[
+    str,
+    AfterValidator(check_label),
+    WithJsonSchema({"type": "string", "pattern": LABEL_PATTERN, "maxLength": 128}),
+]
+Metadata = Annotated[
+    dict[str, Any], AfterValidator(check_metadata), WithJsonSchema(JSON_OBJECT_SCHEMA)
+]
 Sha256 = Annotated[
     str, AfterValidator(check_sha256), WithJsonSchema({"type": "string", "pattern": SHA256_PATTERN})
 ]
 RelativePath = Annotated[str, AfterValidator(check_relative_path)]
-Entrypoint = Annotated[str | None, AfterValidator(check_entrypoint)]
+Entrypoint = Annotated[
+    str | None,
+    AfterValidator(check_entrypoint),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "pattern": ENTRYPOINT_PATTERN}, {"type": "null"}]}
+    ),
+]
 JsonObject = Metadata
-Text = Annotated[str, Field(max_length=MAX_METADATA_BYTES)]
+
+
+def _integral(value: Any) -> Any:
+    """JSON has one number type: ``3.0`` is the integer 3 (as JSON Schema says), ``3.5`` is not."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+#: An integer in a JSON body; strict parsing otherwise refuses ``3.0``.
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+
+
+def _text(max_length: int) -> Any:
+    """A free-text field type: its length limit, and no NUL (said in the OpenAPI document too)."""
+    schema = {"type": "string", "maxLength": max_length, "pattern": TEXT_PATTERN}
+    return Annotated[
+        str, Field(max_length=max_length), AfterValidator(check_text), WithJsonSchema(schema)
+    ]
+
+
+Text = _text(MAX_METADATA_BYTES)
+ShortText = _text(256)
+FilterText = _text(MAX_FILTER_LENGTH)
+FormatName = _text(64)
+RunName = _text(512)
+Labels = Annotated[list[Label], Field(max_length=MAX_LABELS)]
 
 
 class ModelSortBy(str, Enum):
@@ -171,7 +288,7 @@ class CreateModel(_Request):
     name: ModelName
     description: Text | None = None
     metadata: Metadata = Field(default_factory=dict)
-    labels: list[Label] = Field(default_factory=list)
+    labels: Labels = Field(default_factory=list)
     notes: Text = ""
 
 
@@ -180,7 +297,7 @@ class UpdateModel(_Request):
 
     description: Text | None = None
     notes: Text | None = None
-    labels: list[Label] | None = None
+    labels: Labels | None = None
     archived: bool | None = None
 
 
@@ -209,9 +326,9 @@ class DescribeModel(_Response):
 class ListModelsQuery(_Request):
     sort_by: ModelSortBy = ModelSortBy.NAME
     order_by: OrderBy = OrderBy.ASC
-    name: str | None = None
-    description: str | None = None
-    labels: list[str] = Field(default_factory=list)
+    name: FilterText | None = None
+    description: FilterText | None = None
+    labels: Annotated[list[FilterText], Field(max_length=MAX_LABELS)] = Field(default_factory=list)
     archived: bool | None = None
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
     limit: int = Field(100, ge=1, le=MAX_PAGE)
@@ -228,7 +345,7 @@ class ListModelsResponse(_Response):
 class CheckpointFile(_Request):
     path: RelativePath
     sha256: Sha256
-    size: int = Field(ge=0, le=MAX_OFFSET)
+    size: JsonInt = Field(ge=0, le=MAX_OFFSET)
 
 
 class CreateCheckpoint(_Request):
@@ -236,13 +353,13 @@ class CreateCheckpoint(_Request):
 
     files: list[CheckpointFile]
     directories: list[RelativePath] = Field(default_factory=list)
-    framework: str | None = Field(None, max_length=256)
-    format: str | None = Field(None, max_length=64)
+    framework: ShortText | None = None
+    format: FormatName | None = None
     entrypoint: Entrypoint = None
     hparams: JsonObject = Field(default_factory=dict)
     metrics: JsonObject = Field(default_factory=dict)
     metadata: Metadata = Field(default_factory=dict)
-    run: str | None = Field(None, max_length=512)
+    run: RunName | None = None
     source: JsonObject = Field(default_factory=dict)
 
 
@@ -275,14 +392,14 @@ class BlobInfo(_Response):
 
 class RegisterVersion(_Request):
     checkpoint_uuid: str = Field(min_length=1, max_length=64)
-    name: str | None = Field(None, max_length=256)
+    name: ShortText | None = None
     comment: Text | None = None
     metadata: Metadata = Field(default_factory=dict)
     aliases: list[AliasName] = Field(default_factory=list)
 
 
 class UpdateVersion(_Request):
-    name: str | None = Field(None, max_length=256)
+    name: ShortText | None = None
     comment: Text | None = None
     notes: Text | None = None
 
@@ -324,7 +441,7 @@ class ListActionsResponse(_Response):
 
 
 class SetAlias(_Request):
-    version: int = Field(ge=1, le=MAX_OFFSET)
+    version: JsonInt = Field(ge=1, le=MAX_OFFSET)
 
 
 # --- references -----------------------------------------------------------

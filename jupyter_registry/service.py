@@ -71,6 +71,7 @@ from .schemas import (
     check_metadata,
     parse,
     parse_version_ref,
+    readable_json,
 )
 from .store import Store
 from .store.orm import (
@@ -312,7 +313,7 @@ class RegistryService:
             DescribeModel(
                 name=row.name,
                 description=row.description,
-                metadata=row.meta,
+                metadata=readable_json(row.meta, "metadata"),
                 labels=labels[row.id],
                 notes=row.notes,
                 archived=row.archived,
@@ -508,11 +509,11 @@ class RegistryService:
                 framework=row.framework,
                 format=row.format,
                 entrypoint=row.entrypoint,
-                hparams=row.hparams,
-                metrics=row.metrics,
-                metadata=row.checkpoint_meta,
+                hparams=readable_json(row.hparams, "hparams"),
+                metrics=readable_json(row.metrics, "metrics"),
+                metadata=readable_json(row.checkpoint_meta, "metadata"),
                 run=row.run,
-                source=row.source,
+                source=readable_json(row.source, "source"),
                 creation_time=row.checkpoint_time,
             )
             for row in rows
@@ -533,7 +534,7 @@ class RegistryService:
                 version=row.version,
                 name=row.name,
                 comment=row.comment,
-                metadata=row.meta,
+                metadata=readable_json(row.meta, "metadata"),
                 notes=row.notes,
                 aliases=aliases[row.id],
                 creation_time=row.creation_time,
@@ -815,7 +816,7 @@ class RegistryService:
                     alias=r.alias,
                     user=r.user,
                     time=r.time,
-                    details=r.details,
+                    details=readable_json(r.details, "details"),
                 )
                 for r in rows
             ]

@@ -105,7 +105,7 @@ def test_object_only_options_and_bad_expressions(ip: Any, ns: str) -> None:
         magic(ip, "bad/name lin --create")
     with pytest.raises(UsageError, match=r"'latest' is reserved"):
         magic(ip, f"{ns}m lin --create --alias latest")
-    with pytest.raises(UsageError, match=r"--metrics: metadata must not contain NaN"):
+    with pytest.raises(UsageError, match=r"--metrics: must not contain NaN"):
         magic(ip, f"{ns}m lin --create --metrics \"{{'loss': float('nan')}}\"")
     assert Registry().get_models(name=ns) == []
     assert Registry().get_checkpoints() == []  # nothing stored by any of these

@@ -3,15 +3,18 @@
 It fuzzes each operation of ``registry/api/v1/openapi.json`` (coverage,
 fuzzing and stateful phases) and fails on any 5xx, undocumented status,
 content type or response that does not match the document. Three checks are
-left out on purpose: ``positive_data_acceptance`` (some rules, such as the 1 MiB
-metadata limit or an upload's hash matching its URL, are stricter than a JSON
-schema can say, and are documented as 400s), ``ensure_resource_availability``
-(its inferred links register versions of checkpoints that were never created)
-and ``use_after_free``: a model's action history is an audit log that outlives
+left out on purpose, each for a rule JSON Schema cannot state (docs/server.md):
+``positive_data_acceptance`` (an upload must hash to the SHA-256 in its URL; a
+checkpoint's files must have been uploaded first; a JSON field's serialised
+size and nesting depth, stated as ``x-max-bytes``/``x-max-depth``, and no NUL
+inside its values), ``ensure_resource_availability`` (its inferred links
+register versions of checkpoints that were never created) and
+``use_after_free``: a model's action history is an audit log that outlives
 the model by design (``test_history.py``), so ``GET models/{name}/history``
 after ``DELETE models/{name}`` rightly answers 200. That deleted models,
 versions and aliases answer 404 is asserted for every backend, the server
-included, by the contract tests (``test_remote_contract.py``).
+included, by the contract tests (``test_remote_contract.py``); the refused
+inputs are asserted by ``test_json_limits.py`` and the hardening tests.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from jupyter_server.utils import url_path_join
 from pydantic import BaseModel
 
 from ..errors import RegistryError, ValidationError, status_for
-from ..schemas import parse
+from ..schemas import MAX_JSON_DEPTH, parse
 from ..service import RegistryService, current_actor
 
 API_PREFIX = "registry/api/v1"
@@ -153,6 +153,9 @@ class RegistryHandler(APIHandler):
             json.dumps(data, ensure_ascii=False).encode()
         except (ValueError, UnicodeError) as exc:
             message = f"request body is not valid JSON: {exc}"
+            raise ApiError(400, "ValidationError", message) from None
+        except RecursionError:
+            message = f"request body is nested too deeply (the limit is {MAX_JSON_DEPTH} levels)"
             raise ApiError(400, "ValidationError", message) from None
         return data
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
 
 from jupyter_registry import ModelSortBy, OrderBy, Registry
 from jupyter_registry.store.orm import AliasRow, LabelRow, ModelRow, VersionRow
@@ -32,7 +33,7 @@ def grow(registry: Registry, start: int, stop: int, versions_each: int, checkpoi
     batch = 5000
     for first in range(start, stop, batch):
         last = min(stop, first + batch)
-        with service.store.session(write=True) as session:
+        with Session(service.store.engine) as session, session.begin():
             session.execute(
                 insert(ModelRow),
                 [
@@ -109,7 +110,7 @@ def run(label: str, database: str, sizes: list[int], versions_each: int, ops: in
         (folder / "w.bin").write_bytes(os.urandom(1024))
         checkpoint = registry.create_checkpoint(folder)
         service = registry.client.service
-        with service.store.session() as session:
+        with Session(service.store.engine) as session:
             from jupyter_registry.store.orm import CheckpointRow
 
             checkpoint_id = session.query(CheckpointRow.id).filter_by(uuid=checkpoint.uuid).scalar()

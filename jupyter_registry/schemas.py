@@ -313,6 +313,8 @@ class DescribeModel(_Response):
     description: str | None
     metadata: dict[str, Any]
     labels: list[str]
+    #: alias → version number, every alias of the model
+    aliases: dict[str, int] = Field(default_factory=dict)
     notes: str
     archived: bool
     creation_time: datetime

@@ -641,11 +641,7 @@ class Registry:
 
     def migrate(self) -> str:
         """Upgrade the database schema to this package's head revision; returns it."""
-        from .store.migrate import current_revision, upgrade
-
-        engine = self._service().store.engine
-        upgrade(engine)
-        return current_revision(engine) or ""
+        return str(self._service().migrate())
 
     def gc(self) -> list[str]:
         """Delete artifact blobs that no checkpoint references (older than an hour)."""

@@ -93,8 +93,8 @@ def test_checkpoint_creation_waits_for_a_running_gc(backend: Backend, model_fold
     """gc holds the blob lock to its commit, so no checkpoint can re-reference a blob it deletes."""
     registry = backend.registry()
     service: RegistryService = registry.client.service
-    with service.store.session(write=True) as gc_session:
-        service.store.hold_blobs(gc_session, exclusive=True)
+    with service.store.write() as gc_transaction:
+        gc_transaction.hold_blobs(exclusive=True)
         creating = ThreadPoolExecutor(1).submit(registry.create_checkpoint, model_folder)
         time.sleep(1.0)
         assert not creating.done(), "a checkpoint was created while gc held the blobs"
@@ -154,3 +154,22 @@ def test_import_direction() -> None:
             for name in _imports(http)
             for part in ("server", "store", "service")
         )
+
+
+def test_migrated_schema_equals_the_model_the_store_expects(backend: Backend) -> None:
+    """Alembic's migrations and ``store/orm.py`` describe the same tables, columns and indexes."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from jupyter_registry.store.orm import Base
+
+    engine = backend.registry().client.service.store.engine
+    trigram = {"ix_models_name_trgm", "ix_models_description_trgm"}  # PostgreSQL-only, by design
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = [
+            diff
+            for diff in compare_metadata(context, Base.metadata)
+            if not (diff[0] == "remove_index" and diff[1].name in trigram)
+        ]
+    assert differences == []

@@ -39,16 +39,16 @@ def add_metadata(model: str, prefix: str, count: int, flag: str) -> None:
 
 def die_before_commit(model: str, folder: str, ready: str) -> None:
     """Upload a checkpoint's files, then get killed while the database commit is pending."""
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
+    from sqlalchemy import Engine, event
 
     from jupyter_registry import Registry
 
     registry = Registry()
 
-    @event.listens_for(Session, "before_flush")
-    def _hang(session: Session, _context: object, _instances: object) -> None:
-        if any(type(obj).__name__ == "CheckpointRow" for obj in session.new):
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _hang(*args: object) -> None:
+        statement = str(args[2])
+        if statement.startswith("INSERT INTO checkpoint_files"):
             Path(ready).write_text("uploaded")
             time.sleep(600)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -30,7 +31,9 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache
 def head_revision() -> str:
+    """The newest migration shipped in this package (read once per process)."""
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None, "the package ships at least one migration"
     return head

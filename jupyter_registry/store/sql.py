@@ -1,58 +1,27 @@
-"""Engines and managed sessions: one transaction per service operation.
+"""The relational store: an engine, and one transaction per service operation.
 
-SQLite is opened in WAL mode with foreign keys on and a busy timeout, and the
-driver's own transaction handling is switched off so that write transactions
-start with ``BEGIN IMMEDIATE``: a writer takes the database lock before it
-reads, so two processes can never both read a model's version counter and
-deadlock on upgrading their locks (SQLAlchemy's documented pysqlite recipe).
-PostgreSQL write transactions rely on row locks taken by ``UPDATE … RETURNING``
-and ``SELECT … FOR UPDATE`` in the service.
-
-SQLite's own busy handler polls with sleeps of up to 100 ms, which makes many
-waiting writers slow. SQLite writers therefore queue first on a thread lock and
-an ``flock`` beside the database file: the kernel wakes the next writer the
-moment the previous one commits, and SQLite's lock is then always free.
+:meth:`SqlStore.read` and :meth:`SqlStore.write` hand the service a
+:class:`~jupyter_registry.store.transaction.SqlTransaction` that commits when
+the block ends and rolls back if it raises. Write transactions on SQLite queue
+and start with ``BEGIN IMMEDIATE`` (:mod:`.sqlite`); on PostgreSQL they rely on
+the row locks their statements take. A dropped or refused database
+connection becomes a :class:`~jupyter_registry.errors.StorageError`.
 """
 
 from __future__ import annotations
 
-import fcntl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import StorageError, ValidationError
-from .migrate import ensure_current
-
-SQLITE_BUSY_TIMEOUT_MS = 60_000
-BLOB_LOCK_ID = 0x6A7262626C6F  # "jrbblo": gc vs checkpoint creation
-
-_engines: dict[str, Engine] = {}
-_engines_lock = threading.Lock()
-
-
-def _configure_sqlite(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+from . import sqlite
+from .migrate import current_revision, ensure_current, upgrade
+from .transaction import SqlTransaction
 
 
 def _create_engine(url: str) -> Engine:
@@ -65,26 +34,14 @@ def _create_engine(url: str) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             parsed,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            connect_args={"timeout": sqlite.BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         )
-        _configure_sqlite(engine)
+        sqlite.configure(engine)
         return engine
     try:
         return create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=8)
     except NoSuchModuleError:
         raise ValidationError(f"unsupported database URL {url!r}") from None
-
-
-def engine_for(url: str) -> Engine:
-    """One engine (and connection pool) per database URL per process, migrated on first use."""
-    with _engines_lock:
-        engine = _engines.get(url)
-        if engine is None:
-            engine = _create_engine(url)
-            with unavailable_as_storage_error(engine):
-                ensure_current(engine)
-            _engines[url] = engine
-        return engine
 
 
 @contextmanager
@@ -100,75 +57,46 @@ def unavailable_as_storage_error(engine: Engine) -> Iterator[None]:
         ) from None
 
 
-class _WriterQueue:
-    """One writer at a time per SQLite file, across threads and processes."""
-
-    def __init__(self, database: str) -> None:
-        self._path = Path(database).expanduser().with_suffix(".write.lock")
-        self._thread_lock = threading.Lock()
-
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        with self._thread_lock, open(self._path, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-_queues: dict[str, _WriterQueue] = {}
-
-
-class Store:
-    """Hands out managed sessions that commit on success and roll back on error."""
+class SqlStore:
+    """The registry's tables in one SQLite or PostgreSQL database, upgraded on open."""
 
     def __init__(self, url: str) -> None:
-        self.engine = engine_for(url)
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(
-            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
-        )
-        database = self.engine.url.database
-        self._queue: _WriterQueue | None = None
-        if self.dialect == "sqlite" and database and database != ":memory:":
-            with _engines_lock:
-                self._queue = _queues.setdefault(database, _WriterQueue(database))
-
-    @contextmanager
-    def session(self, write: bool = False) -> Iterator[Session]:
-        maker = self._write if write else self._read
-        queue = self._queue if write else None
+        self.engine = _create_engine(url)
         with unavailable_as_storage_error(self.engine):
-            if queue is None:
-                with maker.begin() as session:
-                    yield session
-            else:
-                with queue.hold(), maker.begin() as session:
-                    yield session
-
-    def hold_blobs(self, session: Session, exclusive: bool) -> None:
-        """Order checkpoint creation (shared) against garbage collection (exclusive).
-
-        Without it, on PostgreSQL, gc could delete an old unreferenced blob in
-        the moment a new checkpoint with the same content finds it in the store
-        and references it. Held to the end of the caller's transaction. SQLite
-        needs nothing: its write transactions already run one at a time.
-        """
-        if self.dialect == "postgresql":
-            lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-            session.execute(text(f"SELECT {lock}(:id)"), {"id": BLOB_LOCK_ID})
-
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A read transaction on a plain connection, for Core queries on the hot read paths.
-
-        An ORM session costs about as much as the query itself on SQLite, and
-        reads of plain rows need none of what it does.
-        """
-        with unavailable_as_storage_error(self.engine), self.engine.begin() as connection:
-            yield connection
+            ensure_current(self.engine)
+        self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        database = self.engine.url.database
+        self._queue: sqlite.WriterQueue | None = None
+        if self.dialect == "sqlite" and database and database != ":memory:":
+            self._queue = sqlite.WriterQueue(database)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[SqlTransaction]:
+        """A read transaction (a consistent snapshot on PostgreSQL and in SQLite's WAL)."""
+        with unavailable_as_storage_error(self.engine), self.engine.begin() as connection:
+            yield SqlTransaction(connection)
+
+    @contextmanager
+    def write(self) -> Iterator[SqlTransaction]:
+        """A write transaction: queued behind other writers on SQLite, row locks on PostgreSQL."""
+        with unavailable_as_storage_error(self.engine):
+            if self._queue is None:
+                with self._writer.begin() as connection:
+                    yield SqlTransaction(connection)
+            else:
+                with self._queue.hold(), self._writer.begin() as connection:
+                    yield SqlTransaction(connection)
+
+    def migrate(self) -> str:
+        """Upgrade the schema to this package's head revision; the revision now current."""
+        with unavailable_as_storage_error(self.engine):
+            upgrade(self.engine)
+            return current_revision(self.engine) or ""
+
+    def close(self) -> None:
+        """Close the pooled connections (a server extension stopping, a test ending)."""
+        self.engine.dispose()

@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from .artifacts import BlobStore
 from .config import RegistryConfig
-from .errors import ConflictError, NotFoundError, ValidationError
+from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from .schemas import (
     AliasName,
     BlobInfo,
@@ -836,36 +836,68 @@ class RegistryService:
         """Store a local file's content (kernel-copied into a local store)."""
         return self.blobs.put_file(path, progress)
 
-    def has_blob(self, sha256: str, size: int | None = None) -> bool:
-        stored = self.blobs.size(sha256)
-        return stored is not None and (size is None or stored == size)
-
     def read_blob(self, sha256: str) -> tuple[int, Iterator[bytes]]:
-        """The size and verified byte stream of a blob that a checkpoint references."""
+        """The size and verified byte stream of a blob that a checkpoint references.
+
+        A referenced blob that is missing or whose bytes no longer match is
+        damage to the registry, not a user mistake: it is logged at error
+        level, announced to listeners as ``blob.corrupted`` and raised as
+        :class:`IntegrityError`.
+        """
         with self.store.session() as session:
             size = session.scalar(select(BlobRow.size).where(BlobRow.sha256 == sha256))
         if size is None:
             raise NotFoundError(f"no blob {sha256} in this registry")
-        return size, self.blobs.read(sha256, size)
+        try:
+            chunks = self.blobs.read(sha256, size)
+        except NotFoundError as exc:
+            raise self._corrupted(sha256, exc.message) from None
+        return size, self._reported(sha256, chunks)
+
+    def _reported(self, sha256: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        try:
+            yield from chunks
+        except IntegrityError as exc:
+            raise self._corrupted(sha256, exc.message) from None
+
+    def _corrupted(self, sha256: str, reason: str) -> IntegrityError:
+        log.error("registry: stored blob %s is damaged: %s", sha256, reason)
+        self._emit("blob.corrupted", {"sha256": sha256, "reason": reason})
+        return IntegrityError(reason)
 
     def create_checkpoint(self, request: CreateCheckpoint) -> DescribeCheckpoint:
-        """Record a checkpoint whose blobs are stored: files first, then one transaction."""
-        paths = [f.path for f in request.files] + list(request.directories)
-        if len(set(paths)) != len(paths):
-            raise ValidationError("checkpoint paths must be unique")
-        shas = {f.sha256: f.size for f in request.files}
+        """Record a checkpoint whose blobs are stored: files first, then one transaction.
+
+        The request's paths were checked by its schema; here each file's
+        declared size must be its blob's size, as the database (or, for a new
+        blob, the store) records it, or a download could never match.
+        """
+        shas = list({f.sha256: None for f in request.files})
         with self.store.session(write=True) as session:
             self.store.hold_blobs(session, exclusive=False)
-            known = set(
-                session.scalars(select(BlobRow.sha256).where(BlobRow.sha256.in_(list(shas))))
+            sizes: dict[str, int | None] = dict(
+                session.execute(
+                    select(BlobRow.sha256, BlobRow.size).where(BlobRow.sha256.in_(shas))
+                ).all()
             )
-            for sha, size in shas.items():
+            known = set(sizes)
+            for entry in request.files:
+                if entry.sha256 not in sizes:
+                    sizes[entry.sha256] = self.blobs.size(entry.sha256)
+                stored = sizes[entry.sha256]
+                if stored is None:
+                    raise ValidationError(
+                        f"file {entry.path!r}: blob {entry.sha256} has not been uploaded; "
+                        "upload it first"
+                    )
+                if stored != entry.size:
+                    raise ValidationError(
+                        f"file {entry.path!r} declares {entry.size} bytes, "
+                        f"but its blob {entry.sha256} holds {stored}"
+                    )
+            for sha in shas:
                 if sha not in known:
-                    if not self.has_blob(sha, size):
-                        raise ValidationError(
-                            f"blob {sha} ({size} bytes) has not been uploaded; upload it first"
-                        )
-                    session.add(BlobRow(sha256=sha, size=size, creation_time=utcnow()))
+                    session.add(BlobRow(sha256=sha, size=sizes[sha], creation_time=utcnow()))
             row = CheckpointRow(
                 uuid=str(uuid_lib.uuid4()),
                 run=request.run,

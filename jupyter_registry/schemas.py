@@ -274,13 +274,10 @@ class ListModelsResponse(_Response):
 # --- checkpoints ----------------------------------------------------------
 
 
+# A file's path is checked with the whole list (CreateCheckpoint), not here, so a
+# checkpoint stored under older rules can still be described and listed; only
+# writing it to a folder refuses a bad path.
 class CheckpointFile(_Request):
-    """One file of a checkpoint; its path is checked with the whole list (CreateCheckpoint).
-
-    The path is not checked here, so a checkpoint stored under older rules
-    can still be described and listed; only writing it refuses a bad path.
-    """
-
     path: str
     sha256: Sha256
     size: int = Field(ge=0, le=MAX_OFFSET)

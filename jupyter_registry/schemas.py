@@ -13,12 +13,21 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 import pydantic
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from .errors import ValidationError
 
@@ -168,17 +177,66 @@ def check_entrypoint(value: str | None) -> str | None:
     return value
 
 
+MAX_PATH_BYTES = 1024
+MAX_SEGMENT_BYTES = 255
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
 def check_relative_path(value: str) -> str:
-    """A checkpoint file path: relative, POSIX, and unable to escape its folder."""
-    parts = value.rstrip("/").split("/")
-    if (
-        not value
-        or value.startswith("/")
-        or "\\" in value
-        or any(p in ("", ".", "..") for p in parts)
-    ):
-        raise ValueError(f"invalid checkpoint path {value!r}: must be relative, without '..'")
+    """A checkpoint path that every supported OS can write inside a download folder.
+
+    Relative and POSIX (no leading ``/``, no backslash, no drive letter such as
+    ``C:``), no empty, ``.`` or ``..`` segment, no control character (NUL
+    included), at most MAX_PATH_BYTES in UTF-8 and MAX_SEGMENT_BYTES a segment
+    (the usual filesystem limit). A trailing ``/`` marks a directory.
+    """
+    parts = value.removesuffix("/").split("/")
+    problem = None
+    if not value or value.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        problem = "must be relative, without '..' or empty segments"
+    elif "\\" in value:
+        problem = "use '/' between folders, not backslashes"
+    elif _CONTROL.search(value):
+        problem = "control characters (NUL, newline, …) are not allowed"
+    elif _DRIVE.match(value):
+        problem = "drive letters are not allowed"
+    elif len(value.encode()) > MAX_PATH_BYTES:
+        problem = f"longer than {MAX_PATH_BYTES} bytes"
+    elif any(len(p.encode()) > MAX_SEGMENT_BYTES for p in parts):
+        problem = f"a name is longer than {MAX_SEGMENT_BYTES} bytes"
+    if problem:
+        raise ValueError(f"invalid checkpoint path {value!r}: {problem}")
     return value
+
+
+def check_file_layout(files: Iterable[str], directories: Iterable[str]) -> None:
+    """Check that files and directories can all exist together in one folder.
+
+    Each path on its own follows :func:`check_relative_path`; a file path does
+    not end in ``/``; no path repeats, and no path is both a file and a
+    directory (a file ``a`` with ``a/b``, or a directory ``a/`` with a file ``a``).
+    """
+    files, directories = list(files), list(directories)
+    for path in (*files, *directories):
+        check_relative_path(path)
+    folders = {d.removesuffix("/") for d in directories}
+    for path in files:
+        if path.endswith("/"):
+            raise ValueError(f"checkpoint file {path!r} ends with '/', which marks a directory")
+        if path in folders:
+            raise ValueError(f"checkpoint path {path!r} is both a file and a directory")
+    seen = set(files)
+    if len(seen) + len(folders) != len(files) + len(directories):
+        raise ValueError("checkpoint paths must be unique")
+    for path in (*files, *folders):
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth])
+            if parent in seen:
+                raise ValueError(
+                    f"checkpoint path {path!r} needs {parent!r} to be a directory, but it is a file"
+                )
 
 
 def check_sha256(value: str) -> str:
@@ -223,7 +281,6 @@ Metadata = Annotated[
 Sha256 = Annotated[
     str, AfterValidator(check_sha256), WithJsonSchema({"type": "string", "pattern": SHA256_PATTERN})
 ]
-RelativePath = Annotated[str, AfterValidator(check_relative_path)]
 Entrypoint = Annotated[
     str | None,
     AfterValidator(check_entrypoint),
@@ -344,8 +401,11 @@ class ListModelsResponse(_Response):
 # --- checkpoints ----------------------------------------------------------
 
 
+# A file's path is checked with the whole list (CreateCheckpoint), not here, so a
+# checkpoint stored under older rules can still be described and listed; only
+# writing it to a folder refuses a bad path.
 class CheckpointFile(_Request):
-    path: RelativePath
+    path: str
     sha256: Sha256
     size: JsonInt = Field(ge=0, le=MAX_OFFSET)
 
@@ -354,7 +414,7 @@ class CreateCheckpoint(_Request):
     """A checkpoint whose file contents are already in the artifact store."""
 
     files: list[CheckpointFile]
-    directories: list[RelativePath] = Field(default_factory=list)
+    directories: list[str] = Field(default_factory=list)
     framework: ShortText | None = None
     format: FormatName | None = None
     entrypoint: Entrypoint = None
@@ -363,6 +423,11 @@ class CreateCheckpoint(_Request):
     metadata: Metadata = Field(default_factory=dict)
     run: RunName | None = None
     source: JsonObject = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _materializable(self) -> CreateCheckpoint:
+        check_file_layout((f.path for f in self.files), self.directories)
+        return self
 
 
 class DescribeCheckpoint(_Response):

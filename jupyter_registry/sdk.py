@@ -8,7 +8,6 @@ lives, and the object refreshes itself from the answer. ``repr`` does no I/O.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import display
 from .artifacts import collect
+from .artifacts.cache import cached_checkpoint
 from .artifacts.materialize import write_checkpoint
 from .client.protocol import RegistryClient
 from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig
@@ -97,40 +97,38 @@ class Checkpoint:
         return sum(f.size for f in self._info.files)
 
     def download(self, path: str | os.PathLike[str] | None = None) -> Path:
-        """A verified copy of the checkpoint's files (default ``./checkpoints/<uuid>``)."""
+        """A verified copy of the checkpoint's files (default ``./checkpoints/<uuid>``).
+
+        All or nothing: if any file fails (corrupted, cut short, disk full),
+        everything this download wrote is removed again, and files already in
+        the folder are left as they were.
+        """
         dest = Path(path) if path is not None else Path("checkpoints") / self.uuid
         with transfer_progress(self.size, f"download {self.uuid[:8]}") as progress:
             return write_checkpoint(self._info, dest, self._client.read_blob, progress)
 
-    def local_folder(self) -> Path:
-        """A verified copy in the registry's cache, downloaded once per checkpoint."""
-        cache = Path(RegistryConfig().home).expanduser() / "cache" / "checkpoints"
-        folder = cache / self.uuid
-        if (folder / ".complete").exists():
-            return folder
-        cache.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{self.uuid}.", dir=cache))
-        try:
-            self.download(staging)
-            (staging / ".complete").touch()
-            try:
-                staging.rename(folder)
-            except OSError:
-                if not (folder / ".complete").exists():
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return folder
+    def local_folder(self, verify: bool = False) -> Path:
+        """A verified copy in the registry's cache, downloaded once per checkpoint.
 
-    def load(self, trusted: bool = False) -> Any:
-        """The framework object (SPEC §6); code-running formats need ``trusted=True``."""
+        Each call checks the cached files against what was downloaded (a stat
+        per file; any change is re-hashed) and downloads again if they no
+        longer match; ``verify=True`` re-hashes every file.
+        """
+        cache = Path(RegistryConfig().home).expanduser() / "cache" / "checkpoints"
+        return cached_checkpoint(cache, self._info, self.download, verify)
+
+    def load(self, trusted: bool = False, verify: bool = False) -> Any:
+        """The framework object (SPEC §6); code-running formats need ``trusted=True``.
+
+        ``verify=True`` re-hashes every cached file before loading.
+        """
         adapter = adapter_for_format(self.format)
         if adapter is None:
             raise ValidationError(
                 f"no installed framework adapter loads format {self.format!r} "
                 f"(framework {self.framework!r})"
             )
-        return adapter.load(self.local_folder(), self._info, trusted)
+        return adapter.load(self.local_folder(verify), self._info, trusted)
 
     def delete(self) -> None:
         self._client.delete_checkpoint(self.uuid)
@@ -213,8 +211,8 @@ class ModelVersion:
     def download(self, path: str | os.PathLike[str] | None = None) -> Path:
         return self.checkpoint.download(path)
 
-    def load(self, trusted: bool = False) -> Any:
-        return self.checkpoint.load(trusted=trusted)
+    def load(self, trusted: bool = False, verify: bool = False) -> Any:
+        return self.checkpoint.load(trusted=trusted, verify=verify)
 
     def delete(self) -> None:
         self._client.delete_version(self.model_name, self.version)
@@ -587,7 +585,11 @@ class Registry:
                 blob = self._client.upload_file(entry.source, progress)
                 files.append(CheckpointFile(path=entry.path, sha256=blob.sha256, size=blob.size))
         directories = [e.path for e in entries if e.is_dir]
-        request = request.model_copy(update={"files": files, "directories": directories})
+        # Parsed again, not copied: the file list is checked as a whole by its schema.
+        request = parse(
+            CreateCheckpoint,
+            {**request.model_dump(), "files": files, "directories": directories},
+        )
         info = self._client.create_checkpoint(request)
         return _remember(Checkpoint(self._client, info))
 

@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 
 from .artifacts import BlobStore
 from .config import RegistryConfig
-from .errors import ConflictError, NotFoundError, ValidationError
+from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from .schemas import (
     AliasName,
     BlobInfo,
@@ -408,33 +408,62 @@ class RegistryService:
         """The size of stored content, or None: whether an upload can be skipped."""
         return self.blobs.size(sha256)
 
-    def has_blob(self, sha256: str, size: int | None = None) -> bool:
-        stored = self.blobs.size(sha256)
-        return stored is not None and (size is None or stored == size)
-
     def read_blob(self, sha256: str) -> tuple[int, Iterator[bytes]]:
-        """The size and verified byte stream of a blob that a checkpoint references."""
+        """The size and verified byte stream of a blob that a checkpoint references.
+
+        A referenced blob that is missing or whose bytes no longer match is
+        damage to the registry, not a user mistake: it is logged at error
+        level, announced to listeners as ``blob.corrupted`` and raised as
+        :class:`IntegrityError`.
+        """
         with self.store.read() as tx:
             size = tx.blob_size(sha256)
         if size is None:
             raise NotFoundError(f"no blob {sha256} in this registry")
-        return size, self.blobs.read(sha256, size)
+        try:
+            chunks = self.blobs.read(sha256, size)
+        except NotFoundError as exc:
+            raise self._corrupted(sha256, exc.message) from None
+        return size, self._reported(sha256, chunks)
+
+    def _reported(self, sha256: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        try:
+            yield from chunks
+        except IntegrityError as exc:
+            raise self._corrupted(sha256, exc.message) from None
+
+    def _corrupted(self, sha256: str, reason: str) -> IntegrityError:
+        log.error("registry: stored blob %s is damaged: %s", sha256, reason)
+        self._emit(("blob.corrupted", {"sha256": sha256, "reason": reason}))
+        return IntegrityError(reason)
 
     def create_checkpoint(self, request: CreateCheckpoint) -> DescribeCheckpoint:
-        """Record a checkpoint whose blobs are stored: files first, then one transaction."""
-        paths = [f.path for f in request.files] + list(request.directories)
-        if len(set(paths)) != len(paths):
-            raise ValidationError("checkpoint paths must be unique")
-        shas = {f.sha256: f.size for f in request.files}
+        """Record a checkpoint whose blobs are stored: files first, then one transaction.
+
+        The request's paths were checked by its schema; here each file's
+        declared size must be its blob's size, as the database (or, for a new
+        blob, the store) records it, or a download could never match.
+        """
         with self.store.write() as tx:
             tx.hold_blobs(exclusive=False)
-            known = tx.blob_sizes(shas)
-            for sha, size in shas.items():
-                if sha not in known:
-                    if not self.has_blob(sha, size):
-                        raise ValidationError(
-                            f"blob {sha} ({size} bytes) has not been uploaded; upload it first"
-                        )
+            known = tx.blob_sizes(f.sha256 for f in request.files)
+            sizes: dict[str, int | None] = dict(known)
+            for entry in request.files:
+                if entry.sha256 not in sizes:
+                    sizes[entry.sha256] = self.blobs.size(entry.sha256)
+                stored = sizes[entry.sha256]
+                if stored is None:
+                    raise ValidationError(
+                        f"file {entry.path!r}: blob {entry.sha256} has not been uploaded; "
+                        "upload it first"
+                    )
+                if stored != entry.size:
+                    raise ValidationError(
+                        f"file {entry.path!r} declares {entry.size} bytes, "
+                        f"but its blob {entry.sha256} holds {stored}"
+                    )
+            for sha, size in sizes.items():
+                if sha not in known and size is not None:
                     tx.add_blob(sha, size, _now())
             checkpoint_id = tx.insert_checkpoint(str(uuid_lib.uuid4()), request, _now())
             checkpoint = tx.checkpoint_by_id(checkpoint_id)

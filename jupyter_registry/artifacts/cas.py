@@ -4,8 +4,8 @@ A blob lives at ``<root>/blobs/<sha[:2]>/<sha[2:]>``. Writes stream into a
 temporary name while hashing and are renamed into place only when complete,
 so a reader never sees a partial blob and identical content is stored once.
 Every read re-hashes what it returns and raises
-:class:`~jupyter_registry.errors.IntegrityError` at the end of a corrupted or
-truncated blob, so bad bytes are never silently accepted.
+:class:`~jupyter_registry.errors.IntegrityError` in place of the last chunk of
+a corrupted or truncated blob, so bad bytes never arrive complete.
 
 A local file going into a local store is copied by the kernel
 (``copy_file_range``) range by range while a second thread hashes each range
@@ -218,25 +218,43 @@ class BlobStore:
             self.fs.mv(tmp, final)
 
     def read(self, sha256: str, size: int) -> Iterator[bytes]:
-        """Stream a blob's bytes, verifying hash and size as the last chunk goes out."""
+        """Stream a blob's bytes; the last chunk leaves only once the whole blob is verified.
+
+        The file is opened here, so a missing blob is a :class:`NotFoundError`
+        before any byte is promised to anyone. Every chunk is held back until
+        the next one has been read and hashed, so a corrupted or truncated blob
+        raises :class:`IntegrityError` in place of its final chunk: whoever
+        forwards the stream (the REST route, a download) can never hand on
+        the complete, wrong content, and a blob of one chunk is checked before
+        its first byte goes out.
+        """
         try:
             handle = self.fs.open(self.path(sha256), "rb")
         except FileNotFoundError:
             raise NotFoundError(f"blob {sha256} is missing from the artifact store") from None
+        return self._verified(handle, sha256, size)
+
+    @staticmethod
+    def _verified(handle: BinaryIO, sha256: str, size: int) -> Iterator[bytes]:
         digest = hashlib.sha256()
         seen = 0
+        held: bytes | None = None
         with handle:
             while chunk := handle.read(CHUNK):
                 seen += len(chunk)
                 if seen > size:
                     break
                 digest.update(chunk)
-                yield chunk
+                if held is not None:
+                    yield held
+                held = chunk
         if seen != size or digest.hexdigest() != sha256:
             raise IntegrityError(
                 f"blob {sha256} is corrupted or truncated in the artifact store "
                 f"({seen} bytes read, {size} expected)"
             )
+        if held is not None:
+            yield held
 
     def modified(self, sha256: str) -> float:
         """Last write time (epoch seconds); a re-upload of existing content refreshes it."""

@@ -1,25 +1,105 @@
 """Write a checkpoint's files to a local folder from verified blob streams.
 
-Each file is written under a temporary name and renamed into place only when
-its bytes have been verified and are on disk (fsynced), so an interrupted or
-corrupted download, or a crash right after one, never leaves a
-plausible-looking file behind. Large files bypass the page cache where the
-filesystem allows (:class:`~jupyter_registry.artifacts.localfiles.NewFile`),
-which on this project's VMs is also the faster way to write them.
+The files are first written into a private staging folder beside the
+destination, each fsynced once its bytes have been verified; only when every
+file is complete does the staging folder become the destination (one rename)
+or, for a folder the user already has, its files move into it. A failed
+download (a corrupted blob, a dropped connection, a full disk, Ctrl-C) thus
+removes everything it wrote, parent folders it created included, and never
+touches what was in the destination before. Large files bypass the page
+cache where the filesystem allows
+(:class:`~jupyter_registry.artifacts.localfiles.NewFile`), which on this
+project's VMs is also the faster way to write them.
+
+The file list is checked before anything is written, against the same rule
+that guards new checkpoints (:func:`~jupyter_registry.schemas.check_file_layout`),
+so a checkpoint stored under older, looser rules fails with a
+:class:`~jupyter_registry.errors.ValidationError` instead of writing outside
+the folder or half of itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import uuid
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ..schemas import DescribeCheckpoint
+from ..errors import ValidationError
+from ..schemas import DescribeCheckpoint, check_file_layout
 from .localfiles import NewFile
 
 BlobReader = Callable[[str], tuple[int, Iterator[bytes]]]
 Progress = Callable[[int], object]
+
+
+def checked_layout(checkpoint: DescribeCheckpoint) -> list[str]:
+    """The checkpoint's directories, once its whole file list is known to be writable."""
+    directories = [path for path in checkpoint.resources if path.endswith("/")]
+    try:
+        check_file_layout((f.path for f in checkpoint.files), directories)
+    except ValueError as exc:
+        raise ValidationError(
+            f"checkpoint {checkpoint.uuid} cannot be written to a folder: {exc}"
+        ) from None
+    return directories
+
+
+def _make_folder(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; the ones created, outermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    created = []
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+        created.append(path)
+    return created
+
+
+def _write_file(target: Path, chunks: Iterator[bytes], progress: Progress | None) -> None:
+    out = NewFile(str(target))
+    try:
+        for chunk in chunks:
+            out.write(chunk)
+            if progress is not None:
+                progress(len(chunk))
+        out.finish()
+    finally:
+        out.close()
+
+
+def _check_merge(staging: Path, dest: Path) -> list[tuple[Path, Path]]:
+    """Moves that put the staged files into the existing ``dest``, checked before any is made."""
+    moves = []
+    for current, dirs, files in os.walk(staging):
+        rel = Path(current).relative_to(staging)
+        for name in dirs:
+            there = dest / rel / name
+            if there.is_symlink() or (there.exists() and not there.is_dir()):
+                raise ValidationError(f"{there} is in the way of the checkpoint's folder {name!r}")
+        for name in files:
+            there = dest / rel / name
+            if there.is_symlink() or there.is_dir():
+                raise ValidationError(f"{there} is in the way of the checkpoint's file {name!r}")
+            moves.append((Path(current, name), there))
+    return moves
+
+
+def _publish(staging: Path, dest: Path) -> None:
+    if not dest.exists() and not dest.is_symlink():
+        os.rename(staging, dest)
+        return
+    moves = _check_merge(staging, dest)
+    for source, target in moves:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+    for current, dirs, _ in os.walk(staging):
+        for name in dirs:
+            (dest / Path(current, name).relative_to(staging)).mkdir(exist_ok=True)
 
 
 def write_checkpoint(
@@ -28,26 +108,27 @@ def write_checkpoint(
     read_blob: BlobReader,
     progress: Progress | None = None,
 ) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for path in checkpoint.resources:
-        if path.endswith("/"):
-            (dest / path).mkdir(parents=True, exist_ok=True)
-    for entry in checkpoint.files:
-        target = dest / entry.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+    """Download the checkpoint's files into ``dest``: all of them, or nothing."""
+    directories = checked_layout(checkpoint)
+    if dest.exists() and not dest.is_dir():
+        raise ValidationError(f"cannot download into {dest}: it is not a folder")
+    created = _make_folder(dest.parent)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name[:64]}.", dir=dest.parent))
         try:
-            _, chunks = read_blob(entry.sha256)
-            out = NewFile(str(partial))
-            try:
-                for chunk in chunks:
-                    out.write(chunk)
-                    if progress is not None:
-                        progress(len(chunk))
-                out.finish()
-            finally:
-                out.close()
-            os.replace(partial, target)
+            for path in directories:
+                (staging / path).mkdir(parents=True, exist_ok=True)
+            for entry in checkpoint.files:
+                target = staging / entry.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _, chunks = read_blob(entry.sha256)
+                _write_file(target, chunks, progress)
+            _publish(staging, dest)
         finally:
-            partial.unlink(missing_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        for folder in reversed(created):  # innermost first; each is empty again by now
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
     return dest

@@ -7,9 +7,11 @@ queue to a writer thread streaming it into the content-addressed store (which
 hashes as it writes). When the queue is full the handler waits, and tornado
 stops reading the socket, so a fast client cannot outrun the disk. The blob
 becomes visible only if the whole body hashes to the SHA-256 in the URL; a
-short or wrong body is discarded. Downloads write one verified chunk at a time
+short or wrong body is discarded. Downloads write one chunk at a time
 and wait for the socket to drain (``await flush()``) while the next one is
-read and hashed, so a multi-GB file passes through with constant memory.
+read and hashed, so a multi-GB file passes through with constant memory; the
+store withholds the last chunk of a blob that fails its hash, and the route
+then cuts the connection, so no client ever gets a complete wrong body.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import tornado.web
 from jupyter_core.utils import ensure_async
 
-from ..errors import ValidationError
+from ..errors import NotFoundError, ValidationError
 from ..schemas import BlobInfo, check_sha256
 from ..service import RegistryService
 from .base import ApiError, Operation, RegistryHandler, bad_request, endpoint
@@ -181,9 +183,8 @@ class BlobHandler(RegistryHandler):
     async def head(self, sha256: str) -> None:
         size = await self.call(self.service.blobs.size, _checked(sha256))
         if size is None:
-            self.set_status(404)
-        else:
-            self.set_header("Content-Length", str(size))
+            raise NotFoundError(f"the artifact store holds no blob {sha256}")
+        self.set_header("Content-Length", str(size))
         self.finish()
 
     @endpoint(
@@ -206,6 +207,7 @@ class BlobHandler(RegistryHandler):
             self.set_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
         self.set_header("Content-Length", str(size - start))
         offset = 0
+        sent = False
         # The next chunk is read (and hashed) while this one drains into the socket.
         ahead = asyncio.ensure_future(self.call(next, chunks, None))
         try:
@@ -217,9 +219,15 @@ class BlobHandler(RegistryHandler):
                 if skip < len(chunk):
                     self.write(chunk[skip:])
                     await self.flush()
+                    sent = True
         except ApiError as exc:
-            # Headers are gone; cutting the connection short is the only honest
-            # signal left, and the client's own hash check reports it.
+            if not sent:
+                # Nothing has left yet (a blob of one chunk is verified before its
+                # first byte): the client gets the error as a JSON body.
+                raise
+            # The store withholds a bad blob's last chunk, so the client is still
+            # short of Content-Length; cutting the connection now is the only
+            # signal left, and no client can mistake the transfer for complete.
             self.log.error("registry: aborting download of %s: %s", sha256, exc.message)
             self.request.connection.close()
             return

@@ -334,6 +334,13 @@ class ListModelsQuery(_Request):
     limit: int = Field(100, ge=1, le=MAX_PAGE)
 
 
+class PageQuery(_Request):
+    """Paging of ``GET models/{name}/versions`` (newest first) and ``…/history`` (oldest first)."""
+
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    limit: int | None = Field(None, ge=1, le=MAX_PAGE)
+
+
 class ListModelsResponse(_Response):
     models: list[DescribeModel]
     total: int
@@ -376,6 +383,13 @@ class DescribeCheckpoint(_Response):
     run: str | None
     source: dict[str, Any]
     creation_time: datetime
+
+
+class ListCheckpointsQuery(_Request):
+    """Filters of ``GET checkpoints``: one run's checkpoints in order, or all newest first."""
+
+    run: str | None = Field(None, max_length=512)
+    limit: int | None = Field(None, ge=1, le=MAX_PAGE)
 
 
 class ListCheckpointsResponse(_Response):

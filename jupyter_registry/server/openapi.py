@@ -140,7 +140,7 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
             },
         }
     result: dict[str, Any] = {
-        "operationId": f"{verb}_{path.replace('/', '_').replace('{', '').replace('}', '')}",
+        "operationId": op.name,
         "summary": op.summary,
         "tags": [path.split("/")[0]],
         "parameters": parameters,

@@ -1,9 +1,10 @@
 """Generate ``src/types.ts`` from the server's OpenAPI document.
 
-The OpenAPI document is itself generated from the pydantic schemas and the route
-table (``jupyter_registry.server.openapi``), so the TypeScript types of the
-panel follow one Python source. ``tests/test_lab_types.py`` fails when the
-committed file is stale; regenerate with::
+The OpenAPI document is itself generated from the pydantic schemas and the one
+API definition (``jupyter_registry/api.py``), so the TypeScript types of the
+panel, and its table of operations (verb, route, what each takes and answers,
+keyed by the operation's Python name), follow one Python source.
+``tests/test_lab_types.py`` fails when the committed file is stale; regenerate with::
 
     python labextension/scripts/gen_types.py          # or: jlpm gen:types
 """

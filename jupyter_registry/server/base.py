@@ -30,7 +30,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from ..api import API_PREFIX, Operation
-from ..errors import RegistryError, ValidationError, status_for
+from ..errors import RegistryError, status_for
 from ..schemas import MAX_JSON_DEPTH, parse
 from ..service import RegistryService, current_actor
 
@@ -208,7 +208,3 @@ class NotFoundHandler(RegistryHandler):
         if self.current_user is None:
             raise ApiError(401, "Unauthorized", "authentication required: send a Jupyter token")
         raise ApiError(404, "NotFoundError", f"no registry API route {self.request.path}")
-
-
-def bad_request(message: str) -> ApiError:
-    return from_registry_error(ValidationError(message))

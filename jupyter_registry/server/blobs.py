@@ -25,11 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 import tornado.web
 from jupyter_core.utils import ensure_async
 
-from ..api import operation
+from ..api import SHA256, operation
 from ..errors import ValidationError
-from ..schemas import BlobInfo, check_sha256
+from ..schemas import BlobInfo
 from ..service import RegistryService
-from .base import ApiError, RegistryHandler, bad_request, endpoint
+from .base import ApiError, RegistryHandler, endpoint, from_registry_error
 
 MAX_UPLOAD_BYTES = 1 << 40
 RECEIVE_BYTES = 1024 * 1024  # per socket read and per data_received while uploading
@@ -68,10 +68,11 @@ def _large_body_chunks(connection: object) -> Iterator[None]:
 
 
 def _checked(sha256: str) -> str:
+    """The URL's hash by api.py's rule, refused here too: ``prepare`` runs outside the verb."""
     try:
-        return check_sha256(sha256)
-    except ValueError as exc:
-        raise bad_request(str(exc)) from None
+        return SHA256.parse(sha256)
+    except ValidationError as exc:
+        raise from_registry_error(exc) from None
 
 
 class _UploadPipe:

@@ -216,16 +216,21 @@ export interface CreateCheckpoint {
   framework?: string | null;
   format?: string | null;
   entrypoint?: string | null;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   hparams?: Record<string, unknown>;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   metrics?: Record<string, unknown>;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   metadata?: Record<string, unknown>;
   run?: string | null;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   source?: Record<string, unknown>;
 }
 
 export interface CreateModel {
   name: string;
   description?: string | null;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   metadata?: Record<string, unknown>;
   labels?: Array<string>;
   notes?: string;
@@ -323,6 +328,7 @@ export interface ListVersionsResponse {
  * Top-level keys to merge in (replacing whole values), then keys to remove.
  */
 export interface PatchMetadata {
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   add?: Record<string, unknown>;
   remove?: Array<string>;
 }
@@ -331,6 +337,7 @@ export interface RegisterVersion {
   checkpoint_uuid: string;
   name?: string | null;
   comment?: string | null;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   metadata?: Record<string, unknown>;
   aliases?: Array<string>;
 }

@@ -9,6 +9,7 @@ different version numbers.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import re
@@ -25,7 +26,8 @@ from jupyter_registry.server.openapi import openapi_document
 from jupyter_registry.server.routes import HAND_WRITTEN, ROUTES
 from jupyter_registry.service import RegistryService
 
-LAB = Path(__file__).resolve().parent.parent / "labextension"
+ROOT = Path(__file__).resolve().parent.parent
+LAB = ROOT / "labextension"
 JSON_OPERATIONS = [op for op in OPERATIONS if not op.streamed]
 
 
@@ -53,6 +55,19 @@ def signature_problems(op: Operation, method: object) -> list[str]:
         for i, (p, name) in enumerate(zip(params, expected, strict=True))
         if name is not None and p.name != name
     ]
+
+
+def test_api_definition_is_transport_neutral() -> None:
+    """api.py is read by the server and the HTTP client alike, so it imports neither."""
+    tree = ast.parse((ROOT / "jupyter_registry" / "api.py").read_text())
+    imported = {
+        "." * node.level + (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    allowed = {"__future__", "re", "collections.abc", "dataclasses", "typing", "urllib.parse"}
+    assert imported <= allowed | {"pydantic", ".errors", ".schemas"}
 
 
 def test_operation_names_and_routes_are_unique() -> None:

@@ -29,6 +29,7 @@ from .schemas import (
     ALIAS_PATTERN,
     NAME_PATTERN,
     SHA256_PATTERN,
+    VERSION_REF_PATTERN,
     BlobInfo,
     CheckName,
     CreateCheckpoint,
@@ -56,9 +57,6 @@ from .schemas import (
 
 API_PREFIX = "registry/api/v1"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
-VERSION_REF_PATTERN = (
-    r"^(?:latest|v?[1-9][0-9]{0,17}|(?!v?[0-9]+$)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127})$"
-)
 
 
 def _as_validation_error(check: Callable[[str], str], what: str) -> Callable[[str], str]:

@@ -192,6 +192,9 @@ def check_sha256(value: str) -> str:
 NAME_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 ALIAS_PATTERN = r"^(?!latest$)(?!v?[0-9]+$)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+VERSION_REF_PATTERN = (
+    r"^(?:latest|v?[1-9][0-9]{0,17}|(?!v?[0-9]+$)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127})$"
+)
 TEXT_PATTERN = r"^[^\x00]*$"
 LABEL_PATTERN = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
 _IDENT_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"

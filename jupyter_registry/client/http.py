@@ -10,6 +10,10 @@ when the server already holds that content; downloads are re-verified here
 against their SHA-256, so a cut connection or a corrupted byte is an
 :class:`~jupyter_registry.errors.IntegrityError`, never a silent bad file.
 
+Each JSON method is one :meth:`HttpClient.call` of the operation of its name
+in :mod:`jupyter_registry.api`, which gives the verb, the route with its
+typed path values, the query's wire names and the response schema.
+
 This module must not import the server or the store (checked by a test).
 """
 

@@ -250,6 +250,9 @@ def check_sha256(value: str) -> str:
 NAME_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 ALIAS_PATTERN = r"^(?!latest$)(?!v?[0-9]+$)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+VERSION_REF_PATTERN = (
+    r"^(?:latest|v?[1-9][0-9]{0,17}|(?!v?[0-9]+$)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127})$"
+)
 TEXT_PATTERN = r"^[^\x00]*$"
 LABEL_PATTERN = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
 _IDENT_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -393,6 +396,13 @@ class ListModelsQuery(_Request):
     limit: int = Field(100, ge=1, le=MAX_PAGE)
 
 
+class PageQuery(_Request):
+    """Paging of ``GET models/{name}/versions`` (newest first) and ``…/history`` (oldest first)."""
+
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    limit: int | None = Field(None, ge=1, le=MAX_PAGE)
+
+
 class ListModelsResponse(_Response):
     models: list[DescribeModel]
     total: int
@@ -443,6 +453,13 @@ class DescribeCheckpoint(_Response):
     run: str | None
     source: dict[str, Any]
     creation_time: datetime
+
+
+class ListCheckpointsQuery(_Request):
+    """Filters of ``GET checkpoints``: one run's checkpoints in order, or all newest first."""
+
+    run: str | None = Field(None, max_length=512)
+    limit: int | None = Field(None, ge=1, le=MAX_PAGE)
 
 
 class ListCheckpointsResponse(_Response):

@@ -10,6 +10,10 @@ when the server already holds that content; downloads are re-verified here
 against their SHA-256, so a cut connection or a corrupted byte is an
 :class:`~jupyter_registry.errors.IntegrityError`, never a silent bad file.
 
+Each JSON method is one :meth:`HttpClient.call` of the operation of its name
+in :mod:`jupyter_registry.api`, which gives the verb, the route with its
+typed path values, the query's wire names and the response schema.
+
 This module must not import the server or the store (checked by a test).
 """
 
@@ -22,14 +26,15 @@ from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import requests
 import urllib3
 from pydantic import BaseModel
 
-from ..errors import IntegrityError, RegistryError, ValidationError, error_for_type
+from ..api import API_PREFIX, operation
+from ..errors import IntegrityError, RegistryError, error_for_type
 from ..schemas import (
     BlobInfo,
     CreateCheckpoint,
@@ -47,12 +52,9 @@ from ..schemas import (
     SetAlias,
     UpdateModel,
     UpdateVersion,
-    check_alias,
-    parse_version_ref,
 )
 from .protocol import Progress, VersionKey
 
-API_PREFIX = "registry/api/v1"
 CHUNK = 4 * 1024 * 1024
 TIMEOUT = (10, 600)
 CALL_TIMEOUT = urllib3.Timeout(connect=TIMEOUT[0], read=TIMEOUT[1])
@@ -63,14 +65,6 @@ RESUME_GRAIN = 1024 * 1024  # a dropped download resumes from the last whole MiB
 
 class AuthenticationError(RegistryError):
     """The server refused the token (or none was given)."""
-
-
-def _path(*segments: str | int) -> str:
-    return "/".join(quote(str(s), safe="") for s in segments)
-
-
-def _ref(ref: VersionKey) -> str:
-    return str(parse_version_ref(ref))
 
 
 class _CountingReader:
@@ -169,8 +163,9 @@ class HttpClient:
         url = self.base + path + (f"?{urlencode(params, doseq=True)}" if params else "")
         payload = None
         if body is not None:
-            exclude_unset = isinstance(body, (UpdateModel, UpdateVersion))
-            payload = body.model_dump_json(exclude_unset=exclude_unset).encode()
+            # Fields left out keep their meaning: an update leaves them alone, and
+            # any other request takes the same defaults on the server.
+            payload = body.model_dump_json(exclude_unset=True).encode()
         headers = {**self._headers, **self._cookie_header()}
         if payload is not None:
             headers["Content-Type"] = "application/json"
@@ -196,87 +191,84 @@ class HttpClient:
         jar = "; ".join(f"{c.name}={c.value}" for c in self.session.cookies)
         return {"Cookie": jar} if jar else {}
 
+    def call(
+        self,
+        name: str,
+        *path: Any,
+        body: BaseModel | None = None,
+        query: BaseModel | dict[str, Any] | None = None,
+    ) -> Any:
+        """Call the API operation ``name`` (see :mod:`jupyter_registry.api`); its typed response."""
+        op = operation(name)
+        params = op.query_params(query) if query is not None else None
+        data = self._json(op.method, op.url(*path), body, params)
+        return None if op.response is None else op.response.model_validate_json(data)
+
     # --- models -------------------------------------------------------------
 
     def create_model(self, request: CreateModel) -> DescribeModel:
-        return DescribeModel.model_validate_json(self._json("POST", "models", request))
+        return self.call("create_model", body=request)
 
     def get_model(self, name: str) -> DescribeModel:
-        return DescribeModel.model_validate_json(self._json("GET", _path("models", name)))
+        return self.call("get_model", name)
 
     def list_models(self, query: ListModelsQuery) -> ListModelsResponse:
-        params: dict[str, Any] = query.model_dump(mode="json", exclude_none=True)
-        params["label"] = params.pop("labels")
-        return ListModelsResponse.model_validate_json(self._json("GET", "models", params=params))
+        return self.call("list_models", query=query)
 
     def update_model(self, name: str, request: UpdateModel) -> DescribeModel:
-        path = _path("models", name)
-        return DescribeModel.model_validate_json(self._json("PATCH", path, request))
+        return self.call("update_model", name, body=request)
 
     def patch_model_metadata(self, name: str, patch: PatchMetadata) -> DescribeModel:
-        path = _path("models", name, "metadata")
-        return DescribeModel.model_validate_json(self._json("PATCH", path, patch))
+        return self.call("patch_model_metadata", name, body=patch)
 
     def delete_model(self, name: str) -> None:
-        self._json("DELETE", _path("models", name))
+        self.call("delete_model", name)
 
     # --- versions -----------------------------------------------------------
 
     def register_version(self, model_name: str, request: RegisterVersion) -> DescribeVersion:
-        path = _path("models", model_name, "versions")
-        return DescribeVersion.model_validate_json(self._json("POST", path, request))
+        return self.call("register_version", model_name, body=request)
 
     def get_version(self, model_name: str, ref: VersionKey = None) -> DescribeVersion:
-        path = _path("models", model_name, "versions", _ref(ref))
-        return DescribeVersion.model_validate_json(self._json("GET", path))
+        return self.call("get_version", model_name, ref)
 
     def list_versions(
         self, model_name: str, offset: int = 0, limit: int | None = None
     ) -> ListVersionsResponse:
-        params = {"offset": offset, **({"limit": limit} if limit is not None else {})}
-        path = _path("models", model_name, "versions")
-        return ListVersionsResponse.model_validate_json(self._json("GET", path, params=params))
+        page = {"offset": offset, "limit": limit}
+        return self.call("list_versions", model_name, query=page)
 
     def update_version(
         self, model_name: str, ref: VersionKey, request: UpdateVersion
     ) -> DescribeVersion:
-        path = _path("models", model_name, "versions", _ref(ref))
-        return DescribeVersion.model_validate_json(self._json("PATCH", path, request))
+        return self.call("update_version", model_name, ref, body=request)
 
     def patch_version_metadata(
         self, model_name: str, ref: VersionKey, patch: PatchMetadata
     ) -> DescribeVersion:
-        path = _path("models", model_name, "versions", _ref(ref), "metadata")
-        return DescribeVersion.model_validate_json(self._json("PATCH", path, patch))
+        return self.call("patch_version_metadata", model_name, ref, body=patch)
 
     def delete_version(self, model_name: str, ref: VersionKey) -> None:
-        self._json("DELETE", _path("models", model_name, "versions", _ref(ref)))
+        self.call("delete_version", model_name, ref)
 
     def set_alias(self, model_name: str, alias: str, request: SetAlias) -> DescribeVersion:
-        if not alias:  # an empty URL segment would name another route
-            try:
-                check_alias(alias)
-            except ValueError as exc:
-                raise ValidationError(f"alias: {exc}") from None
-        path = _path("models", model_name, "aliases", alias)
-        return DescribeVersion.model_validate_json(self._json("PUT", path, request))
+        return self.call("set_alias", model_name, alias, body=request)
 
     def remove_alias(self, model_name: str, alias: str) -> None:
-        self._json("DELETE", _path("models", model_name, "aliases", alias))
+        self.call("remove_alias", model_name, alias)
 
     def get_history(
         self, model_name: str, offset: int = 0, limit: int | None = None
     ) -> ListActionsResponse:
-        params = {"offset": offset, **({"limit": limit} if limit is not None else {})}
-        path = _path("models", model_name, "history")
-        return ListActionsResponse.model_validate_json(self._json("GET", path, params=params))
+        page = {"offset": offset, "limit": limit}
+        return self.call("get_history", model_name, query=page)
 
     # --- checkpoints and files ---------------------------------------------------
 
     def upload_file(self, path: Path, progress: Progress | None = None) -> BlobInfo:
         """Upload one file unless the server already has its content (dedup by SHA-256)."""
         sha256, size = _hash_file(path)
-        blob = _path("blobs", sha256)
+        blob = operation("blob_size").url(sha256)
         try:
             head = self._request("HEAD", blob)
             if int(head.headers.get("Content-Length", -1)) == size:
@@ -294,7 +286,7 @@ class HttpClient:
             )
 
     def read_blob(self, sha256: str) -> tuple[int, Iterator[bytes]]:
-        response = self._request("GET", _path("blobs", sha256), stream=True)
+        response = self._request("GET", operation("read_blob").url(sha256), stream=True)
         size = int(response.headers["Content-Length"])
         return size, self._verified(response, sha256, size)
 
@@ -317,7 +309,7 @@ class HttpClient:
                     ) from None
                 headers = {"Range": f"bytes={seen}-"}
                 response = self._request(
-                    "GET", _path("blobs", sha256), stream=True, headers=headers
+                    "GET", operation("read_blob").url(sha256), stream=True, headers=headers
                 )
                 if response.status_code != (206 if seen else 200):
                     raise IntegrityError(f"the server cannot resume blob {sha256}") from None
@@ -327,19 +319,16 @@ class HttpClient:
             )
 
     def create_checkpoint(self, request: CreateCheckpoint) -> DescribeCheckpoint:
-        return DescribeCheckpoint.model_validate_json(self._json("POST", "checkpoints", request))
+        return self.call("create_checkpoint", body=request)
 
     def get_checkpoint(self, checkpoint_uuid: str) -> DescribeCheckpoint:
-        path = _path("checkpoints", checkpoint_uuid)
-        return DescribeCheckpoint.model_validate_json(self._json("GET", path))
+        return self.call("get_checkpoint", checkpoint_uuid)
 
     def list_checkpoints(
         self, run: str | None = None, limit: int | None = None
     ) -> ListCheckpointsResponse:
-        params = {k: v for k, v in {"run": run, "limit": limit}.items() if v is not None}
-        return ListCheckpointsResponse.model_validate_json(
-            self._json("GET", "checkpoints", params=params)
-        )
+        filters = {"run": run, "limit": limit}
+        return self.call("list_checkpoints", query=filters)
 
     def delete_checkpoint(self, checkpoint_uuid: str) -> None:
-        self._json("DELETE", _path("checkpoints", checkpoint_uuid))
+        self.call("delete_checkpoint", checkpoint_uuid)

@@ -4,9 +4,10 @@ Every REST verb is declared with :func:`endpoint`, which is the single place
 that (1) requires Jupyter's authentication and ``@authorized`` on the
 ``registry`` resource, (2) parses the body and query string into the pydantic
 schema named in the declaration, (3) runs the service call off the event loop
-and (4) serialises the typed response. The same declaration is what
-:mod:`jupyter_registry.server.openapi` reads to describe the route, so the
-document cannot drift from what the handler accepts.
+and (4) serialises the typed response. The declarations are the operations of
+:mod:`jupyter_registry.api`, which :mod:`jupyter_registry.server.openapi` also
+reads to describe the route, so the document cannot drift from what the
+handler accepts.
 
 Errors always leave as ``{"error": {"type", "message"}}``: registry errors by
 :func:`~jupyter_registry.errors.status_for`, tornado's own (403, 405, 413) by
@@ -21,21 +22,18 @@ import functools
 import json
 import typing
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
-from pydantic import BaseModel
 
-from ..errors import RegistryError, ValidationError, status_for
+from ..api import API_PREFIX, Operation
+from ..errors import RegistryError, status_for
 from ..schemas import MAX_JSON_DEPTH, parse
 from ..service import RegistryService, current_actor
 
-API_PREFIX = "registry/api/v1"
 MAX_JSON_BODY = 16 * 1024 * 1024
 SERVICE_KEY = "jupyter_registry_service"
 
@@ -64,22 +62,6 @@ def from_registry_error(error: RegistryError) -> ApiError:
     return ApiError(status_for(error), type(error).__name__, error.message)
 
 
-@dataclass(frozen=True)
-class Operation:
-    """What a verb takes and returns; read by the handler wrapper and by OpenAPI."""
-
-    summary: str
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    response: type[BaseModel] | None = None
-    status: int = 200
-    errors: tuple[int, ...] = ()
-    query_aliases: dict[str, str] = field(default_factory=dict)
-    binary: bool = False
-    raw_body: bool = False
-    resumable: bool = False
-
-
 Verb = Callable[..., Awaitable[Any]]
 
 
@@ -88,7 +70,8 @@ def endpoint(operation: Operation) -> Callable[[Callable[..., Any]], Verb]:
 
     The decorated method receives the path arguments plus ``body=`` and/or
     ``query=`` (parsed schemas) and returns a pydantic response, ``None``
-    (empty 204) or, for ``binary`` operations, handles the response itself.
+    (empty 204) or, for ``streamed`` operations without a response schema,
+    writes the response itself.
     """
 
     def wrap(method: Callable[..., Any]) -> Verb:
@@ -105,7 +88,7 @@ def endpoint(operation: Operation) -> Callable[[Callable[..., Any]], Verb]:
                     result = await result
             except RegistryError as exc:
                 raise from_registry_error(exc) from None
-            if operation.binary:
+            if operation.streamed and operation.response is None:
                 return
             self.set_status(operation.status)
             if result is None:
@@ -187,9 +170,9 @@ class RegistryHandler(APIHandler):
         declared = [v for v in verbs if hasattr(getattr(cls, v), "__registry_operation__")]
         return [v.upper() for v in declared]
 
-    def api_url(self, *segments: str) -> str:
-        """The absolute path of an API resource, each segment percent-encoded."""
-        return url_path_join(self.base_url, API_PREFIX, *(quote(s, safe="") for s in segments))
+    def api_url(self, path: str = "") -> str:
+        """The absolute path of an API resource (``path`` already percent-encoded)."""
+        return url_path_join(self.base_url, API_PREFIX, path)
 
     def created(self, location: str) -> None:
         self.set_header("Location", location)
@@ -225,7 +208,3 @@ class NotFoundHandler(RegistryHandler):
         if self.current_user is None:
             raise ApiError(401, "Unauthorized", "authentication required: send a Jupyter token")
         raise ApiError(404, "NotFoundError", f"no registry API route {self.request.path}")
-
-
-def bad_request(message: str) -> ApiError:
-    return from_registry_error(ValidationError(message))

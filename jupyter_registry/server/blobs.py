@@ -27,10 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 import tornado.web
 from jupyter_core.utils import ensure_async
 
+from ..api import SHA256, operation
 from ..errors import NotFoundError, ValidationError
-from ..schemas import BlobInfo, check_sha256
+from ..schemas import BlobInfo
 from ..service import RegistryService
-from .base import ApiError, Operation, RegistryHandler, bad_request, endpoint
+from .base import ApiError, RegistryHandler, endpoint, from_registry_error
 
 MAX_UPLOAD_BYTES = 1 << 40
 RECEIVE_BYTES = 1024 * 1024  # per socket read and per data_received while uploading
@@ -69,10 +70,11 @@ def _large_body_chunks(connection: object) -> Iterator[None]:
 
 
 def _checked(sha256: str) -> str:
+    """The URL's hash by api.py's rule, refused here too: ``prepare`` runs outside the verb."""
     try:
-        return check_sha256(sha256)
-    except ValueError as exc:
-        raise bad_request(str(exc)) from None
+        return SHA256.parse(sha256)
+    except ValidationError as exc:
+        raise from_registry_error(exc) from None
 
 
 class _UploadPipe:
@@ -173,28 +175,15 @@ class BlobHandler(RegistryHandler):
             self._pipe.abandon()
         super().on_connection_close()
 
-    @endpoint(
-        Operation(
-            "Whether the store already holds this content (size in Content-Length)",
-            binary=True,
-            errors=(400, 404),
-        )
-    )
+    @endpoint(operation("blob_size"))
     async def head(self, sha256: str) -> None:
-        size = await self.call(self.service.blobs.size, _checked(sha256))
+        size = await self.call(self.service.blob_size, _checked(sha256))
         if size is None:
             raise NotFoundError(f"the artifact store holds no blob {sha256}")
         self.set_header("Content-Length", str(size))
         self.finish()
 
-    @endpoint(
-        Operation(
-            "Stream a stored file; verified against its SHA-256 as it is read",
-            binary=True,
-            resumable=True,
-            errors=(400, 404, 416),
-        )
-    )
+    @endpoint(operation("read_blob"))
     async def get(self, sha256: str) -> None:
         size, chunks = await self.call(self.service.read_blob, _checked(sha256))
         start = self._range_start(size)
@@ -247,15 +236,7 @@ class BlobHandler(RegistryHandler):
             raise ApiError(416, "RangeNotSatisfiable", f"range starts at {start} of {size} bytes")
         return start
 
-    @endpoint(
-        Operation(
-            "Upload a file's bytes as the request body; stored only if they hash to {sha256}",
-            response=BlobInfo,
-            status=201,
-            raw_body=True,
-            errors=(400, 413),
-        )
-    )
+    @endpoint(operation("put_blob"))
     async def put(self, sha256: str) -> BlobInfo:
         assert self._pipe is not None
         await self._pipe.send(None)

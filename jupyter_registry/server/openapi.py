@@ -1,8 +1,8 @@
 """The OpenAPI 3.1 document, generated from the route table and the pydantic schemas.
 
-Nothing here is written by hand per route: paths come from
-:data:`~jupyter_registry.server.routes.ROUTES`, what each verb takes and
-returns from its :class:`~jupyter_registry.server.base.Operation`, and every
+Nothing here is written by hand per route: paths, verbs, typed path
+parameters, what each verb takes and returns and its statuses come from
+:data:`jupyter_registry.api.OPERATIONS` (what tornado serves, too), and every
 body and response schema from the pydantic model the handler validates with.
 """
 
@@ -16,23 +16,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from .. import __version__
-from ..schemas import ALIAS_PATTERN, NAME_PATTERN, SHA256_PATTERN
-from .base import ERROR_TYPES, Operation, RegistryHandler, endpoint
-from .routes import ROUTES, path_params
+from ..api import OPERATIONS, PATH_PARAMS, Operation
+from .base import ERROR_TYPES, RegistryHandler, endpoint
 
-VERBS = ("get", "head", "post", "put", "patch", "delete")
 REF = "#/components/schemas/{model}"
-PATH_SCHEMAS: dict[str, dict[str, Any]] = {
-    "name": {"type": "string", "pattern": NAME_PATTERN},
-    "alias": {"type": "string", "pattern": ALIAS_PATTERN},
-    "sha256": {"type": "string", "pattern": SHA256_PATTERN},
-    "ref": {
-        "type": "string",
-        "pattern": r"^(?:latest|v?[1-9][0-9]{0,17}|"
-        r"(?!v?[0-9]+$)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127})$",
-        "description": "a version number (3 or v3), 'latest' or an alias",
-    },
-}
 
 
 class ErrorDetail(BaseModel):
@@ -46,21 +33,9 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def _operations() -> list[tuple[str, str, Operation]]:
-    found = []
-    for path, handler in ROUTES:
-        for verb in VERBS:
-            operation = getattr(getattr(handler, verb, None), "__registry_operation__", None)
-            if operation is not None:
-                found.append((path, verb, operation))
-    return found
-
-
-def _component_schemas(
-    operations: list[tuple[str, str, Operation]],
-) -> tuple[dict[Any, Any], dict[str, Any]]:
+def _component_schemas() -> tuple[dict[Any, Any], dict[str, Any]]:
     models: set[tuple[type[BaseModel], str]] = {(ErrorBody, "serialization")}
-    for _, _, op in operations:
+    for op in OPERATIONS:
         if op.body is not None:
             models.add((op.body, "validation"))
         if op.response is not None:
@@ -119,17 +94,11 @@ def _error(status: int) -> dict[str, Any]:
     }
 
 
-def _operation(
-    path: str, verb: str, op: Operation, refs: dict[Any, Any], handler_doc: str
-) -> dict[str, Any]:
+def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    path, verb = op.route, op.method.lower()
     parameters: list[dict[str, Any]] = [
-        {
-            "name": p,
-            "in": "path",
-            "required": True,
-            "schema": PATH_SCHEMAS.get(p, {"type": "string", "minLength": 1}),
-        }
-        for p in path_params(path)
+        {"name": p, "in": "path", "required": True, "schema": PATH_PARAMS[p].schema}
+        for p in op.path_params
     ]
     if op.query is not None:
         parameters.extend(_query_parameters(op))
@@ -148,7 +117,7 @@ def _operation(
     if op.response is not None:
         ref = refs[(op.response, "serialization")]
         success["content"] = {"application/json": {"schema": ref}}
-    elif op.binary and verb == "get":
+    elif op.streamed and verb == "get":
         success["content"] = {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
         }
@@ -171,14 +140,12 @@ def _operation(
             },
         }
     result: dict[str, Any] = {
-        "operationId": f"{verb}_{path.replace('/', '_').replace('{', '').replace('}', '')}",
+        "operationId": op.name,
         "summary": op.summary,
         "tags": [path.split("/")[0]],
         "parameters": parameters,
         "responses": responses,
     }
-    if handler_doc:
-        result["description"] = handler_doc
     if body is not None:
         result["requestBody"] = body
     return result
@@ -187,13 +154,10 @@ def _operation(
 @cache
 def openapi_document() -> dict[str, Any]:
     """The whole document, server-relative (``servers`` is filled in per request)."""
-    operations = _operations()
-    refs, components = _component_schemas(operations)
-    handlers = dict(ROUTES)
+    refs, components = _component_schemas()
     paths: dict[str, dict[str, Any]] = {}
-    for path, verb, op in operations:
-        doc = (handlers[path].__doc__ or "").strip()
-        paths.setdefault(f"/{path}", {})[verb] = _operation(path, verb, op, refs, doc)
+    for op in OPERATIONS:
+        paths.setdefault(f"/{op.route}", {})[op.method.lower()] = _operation(op, refs)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -214,10 +178,13 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
+DOCUMENT = Operation("openapi", "GET", "openapi.json", "This document", streamed=True)
+
+
 class OpenAPIHandler(RegistryHandler):
     """The API description, behind the same authentication as the API itself."""
 
-    @endpoint(Operation("This document", binary=True))
+    @endpoint(DOCUMENT)
     async def get(self) -> None:
         document = {
             **openapi_document(),

@@ -1,49 +1,38 @@
-"""The route table: one list read by tornado (to serve) and by OpenAPI (to describe).
+"""The route table tornado serves, read from :data:`jupyter_registry.api.OPERATIONS`.
 
 Paths are written OpenAPI-style (``models/{name}``) relative to the API
 prefix; :func:`tornado_pattern` turns each ``{param}`` into a capture group
-handed to the verb in order.
+handed to the verb in order. JSON routes get a generated handler; the blob
+route streams bytes and keeps its hand-written one, which must serve exactly
+the operations api.py declares for it (checked at import).
 """
 
 from __future__ import annotations
 
-import re
-
+from ..api import PLACEHOLDER, routes
 from .base import RegistryHandler
 from .blobs import BlobHandler
-from .handlers import (
-    AliasHandler,
-    CheckpointHandler,
-    CheckpointsHandler,
-    HistoryHandler,
-    ModelHandler,
-    ModelMetadataHandler,
-    ModelsHandler,
-    VersionHandler,
-    VersionMetadataHandler,
-    VersionsHandler,
-)
+from .handlers import json_handler
 
-ROUTES: list[tuple[str, type[RegistryHandler]]] = [
-    ("models", ModelsHandler),
-    ("models/{name}", ModelHandler),
-    ("models/{name}/metadata", ModelMetadataHandler),
-    ("models/{name}/history", HistoryHandler),
-    ("models/{name}/versions", VersionsHandler),
-    ("models/{name}/versions/{ref}", VersionHandler),
-    ("models/{name}/versions/{ref}/metadata", VersionMetadataHandler),
-    ("models/{name}/aliases/{alias}", AliasHandler),
-    ("checkpoints", CheckpointsHandler),
-    ("checkpoints/{checkpoint_uuid}", CheckpointHandler),
-    ("blobs/{sha256}", BlobHandler),
-]
+HAND_WRITTEN: dict[str, type[RegistryHandler]] = {"blobs/{sha256}": BlobHandler}
 
-PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+def _handler(route: str) -> type[RegistryHandler]:
+    operations = routes()[route]
+    handler = HAND_WRITTEN.get(route)
+    if handler is None:
+        return json_handler(route, operations)
+    served = {
+        getattr(getattr(handler, verb.lower()), "__registry_operation__", None)
+        for verb in handler.allowed_methods()
+    }
+    if served != set(operations):
+        raise RuntimeError(f"{handler.__name__} does not serve api.py's operations on {route}")
+    return handler
+
+
+ROUTES: list[tuple[str, type[RegistryHandler]]] = [(route, _handler(route)) for route in routes()]
 
 
 def tornado_pattern(path: str) -> str:
-    return PATH_PARAM.sub(r"([^/]+)", path)
-
-
-def path_params(path: str) -> list[str]:
-    return PATH_PARAM.findall(path)
+    return PLACEHOLDER.sub(r"([^/]+)", path)

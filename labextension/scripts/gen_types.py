@@ -1,9 +1,10 @@
 """Generate ``src/types.ts`` from the server's OpenAPI document.
 
-The OpenAPI document is itself generated from the pydantic schemas and the route
-table (``jupyter_registry.server.openapi``), so the TypeScript types of the
-panel follow one Python source. ``tests/test_lab_types.py`` fails when the
-committed file is stale; regenerate with::
+The OpenAPI document is itself generated from the pydantic schemas and the one
+API definition (``jupyter_registry/api.py``), so the TypeScript types of the
+panel, and its table of operations (verb, route, what each takes and answers,
+keyed by the operation's Python name), follow one Python source.
+``tests/test_lab_types.py`` fails when the committed file is stale; regenerate with::
 
     python labextension/scripts/gen_types.py          # or: jlpm gen:types
 """
@@ -77,6 +78,63 @@ def object_body(schema: dict[str, Any], indent: str) -> str:
     return "\n".join(lines)
 
 
+def content_type(content: dict[str, Any] | None, missing: str) -> str:
+    """The TypeScript type of a body or response: its JSON schema, ``Blob`` for bytes."""
+    if not content:
+        return missing
+    if "application/json" in content:
+        return ts_type(content["application/json"]["schema"])
+    return "Blob"
+
+
+def operation_types(operation: dict[str, Any]) -> list[str]:
+    """``path``, ``query``, ``body`` and ``response`` of one operation, as interface lines."""
+    params = operation.get("parameters", [])
+    fields = {}
+    for where in ("path", "query"):
+        entries = [
+            f"{p['name']}{'' if p.get('required') else '?'}: {ts_type(p['schema'])}"
+            for p in params
+            if p["in"] == where
+        ]
+        inline = "{ " + "; ".join(entries) + " }"
+        if not entries:
+            inline = "Record<string, never>"
+        elif len(inline) > 80:
+            inline = "{\n" + "".join(f"      {e};\n" for e in entries) + "    }"
+        fields[where] = inline
+    fields["body"] = content_type(operation.get("requestBody", {}).get("content"), "never")
+    success = min(code for code in operation["responses"] if code.startswith("2"))
+    fields["response"] = content_type(operation["responses"][success].get("content"), "void")
+    return [f"    {key}: {value};" for key, value in fields.items()]
+
+
+def render_operations(document: dict[str, Any]) -> list[str]:
+    """The operations table (verb and route by name) and what each one takes and answers."""
+    operations = sorted(
+        (op["operationId"], verb.upper(), path, op)
+        for path, item in document["paths"].items()
+        for verb, op in item.items()
+    )
+    out = [
+        "/**",
+        " * Every operation of the REST API by name (the Python service and client method):",
+        " * its verb and route, relative to `{base_url}registry/api/v1`.",
+        " */",
+        "export const OPERATIONS = {",
+    ]
+    for name, verb, path, _ in operations:
+        out.append(f"  {name}: {{ method: {json.dumps(verb)}, path: {json.dumps(path)} }},")
+    out[-1] = out[-1].rstrip(",")
+    out += ["} as const;", "", "export type OperationName = keyof typeof OPERATIONS;", ""]
+    out.append("/** What each operation takes (path values, query, body) and answers. */")
+    out.append("export interface Operations {")
+    for name, _, _, op in operations:
+        out += [f"  {name}: {{", *operation_types(op), "  };"]
+    out += ["}", ""]
+    return out
+
+
 def render(document: dict[str, Any]) -> str:
     out = [HEADER]
     out.append("/** Version of the OpenAPI document these types come from. */")
@@ -89,6 +147,7 @@ def render(document: dict[str, Any]) -> str:
         end = ";" if i == len(paths) - 1 else ""
         out.append(f"  | {json.dumps(path)}{end}")
     out.append("")
+    out.extend(render_operations(document))
     for name, schema in sorted(document["components"]["schemas"].items()):
         doc = schema.get("description")
         if doc:

@@ -5,14 +5,16 @@
  * that performs one HTTP request (in the lab, `ServerConnection.makeRequest`,
  * which adds the token / XSRF headers), so it can be unit-tested with a fake.
  */
+import { OPERATIONS } from './types';
 import type {
   CreateModel,
   DescribeCheckpoint,
   DescribeModel,
   DescribeVersion,
-  ListCheckpointsResponse,
   ListModelsResponse,
   ListVersionsResponse,
+  OperationName,
+  Operations,
   PatchMetadata,
   RegisterVersion,
   UpdateModel,
@@ -22,18 +24,16 @@ import type {
 /** Perform one request to `path` (relative to the API root, already URL-encoded). */
 export type Requester = (path: string, init: RequestInit) => Promise<Response>;
 
-export type ModelSortBy = 'name' | 'description' | 'creation_time' | 'last_updated_time';
-export type OrderBy = 'asc' | 'desc';
+/** The query of `GET models`, under its wire names (`label` repeats). */
+export type IListModelsQuery = Operations['list_models']['query'];
+export type ModelSortBy = NonNullable<IListModelsQuery['sort_by']>;
+export type OrderBy = NonNullable<IListModelsQuery['order_by']>;
 
-export interface IListModelsQuery {
-  sort_by?: ModelSortBy;
-  order_by?: OrderBy;
-  name?: string;
-  description?: string;
-  labels?: string[];
-  archived?: boolean;
-  offset?: number;
-  limit?: number;
+/** What one operation is called with: its path values, query and body, as generated. */
+interface IRequest<K extends OperationName> {
+  path?: Operations[K]['path'];
+  query?: Operations[K]['query'];
+  body?: Operations[K]['body'];
 }
 
 /** An error answered by the API (or a failure to reach it), with a readable message. */
@@ -111,78 +111,92 @@ export function loadSnippet(ref: string): string {
 
 const seg = encodeURIComponent;
 
+/** A query string: arrays repeat their key; unset and empty values are left out. */
+function queryString(query: Record<string, unknown>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined && item !== null && item !== '') {
+        params.append(key, String(item));
+      }
+    }
+  }
+  return params.toString();
+}
+
 export class RegistryClient {
   constructor(private readonly _request: Requester) {}
 
-  async listModels(query: IListModelsQuery = {}): Promise<ListModelsResponse> {
-    const params = new URLSearchParams();
-    for (const key of ['sort_by', 'order_by', 'name', 'description', 'offset', 'limit'] as const) {
-      const value = query[key];
-      if (value !== undefined && value !== '') {
-        params.append(key, String(value));
-      }
-    }
-    for (const label of query.labels ?? []) {
-      params.append('label', label);
-    }
-    if (query.archived !== undefined) {
-      params.append('archived', String(query.archived));
-    }
-    const search = params.toString();
-    return this._json<ListModelsResponse>('GET', search ? `models?${search}` : 'models');
+  listModels(query: IListModelsQuery = {}): Promise<ListModelsResponse> {
+    return this.call('list_models', { query });
   }
 
   getModel(name: string): Promise<DescribeModel> {
-    return this._json('GET', `models/${seg(name)}`);
+    return this.call('get_model', { path: { name } });
   }
 
   createModel(body: CreateModel): Promise<DescribeModel> {
-    return this._json('POST', 'models', body);
+    return this.call('create_model', { body });
   }
 
   updateModel(name: string, body: UpdateModel): Promise<DescribeModel> {
-    return this._json('PATCH', `models/${seg(name)}`, body);
+    return this.call('update_model', { path: { name }, body });
   }
 
   patchModelMetadata(name: string, body: PatchMetadata): Promise<DescribeModel> {
-    return this._json('PATCH', `models/${seg(name)}/metadata`, body);
+    return this.call('patch_model_metadata', { path: { name }, body });
   }
 
-  async deleteModel(name: string): Promise<void> {
-    await this._json('DELETE', `models/${seg(name)}`);
+  deleteModel(name: string): Promise<void> {
+    return this.call('delete_model', { path: { name } });
   }
 
   listVersions(name: string, offset = 0, limit = 100): Promise<ListVersionsResponse> {
-    return this._json('GET', `models/${seg(name)}/versions?offset=${offset}&limit=${limit}`);
+    return this.call('list_versions', { path: { name }, query: { offset, limit } });
   }
 
   getVersion(name: string, ref: string | number): Promise<DescribeVersion> {
-    return this._json('GET', `models/${seg(name)}/versions/${seg(String(ref))}`);
+    return this.call('get_version', { path: { name, ref: String(ref) } });
   }
 
   registerVersion(name: string, body: RegisterVersion): Promise<DescribeVersion> {
-    return this._json('POST', `models/${seg(name)}/versions`, body);
+    return this.call('register_version', { path: { name }, body });
   }
 
   updateVersion(name: string, ref: string | number, body: UpdateVersion): Promise<DescribeVersion> {
-    return this._json('PATCH', `models/${seg(name)}/versions/${seg(String(ref))}`, body);
+    return this.call('update_version', { path: { name, ref: String(ref) }, body });
   }
 
-  async deleteVersion(name: string, ref: string | number): Promise<void> {
-    await this._json('DELETE', `models/${seg(name)}/versions/${seg(String(ref))}`);
+  deleteVersion(name: string, ref: string | number): Promise<void> {
+    return this.call('delete_version', { path: { name, ref: String(ref) } });
   }
 
   setAlias(name: string, alias: string, version: number): Promise<DescribeVersion> {
-    return this._json('PUT', `models/${seg(name)}/aliases/${seg(alias)}`, { version });
+    return this.call('set_alias', { path: { name, alias }, body: { version } });
   }
 
-  async removeAlias(name: string, alias: string): Promise<void> {
-    await this._json('DELETE', `models/${seg(name)}/aliases/${seg(alias)}`);
+  removeAlias(name: string, alias: string): Promise<void> {
+    return this.call('remove_alias', { path: { name, alias } });
   }
 
   async listCheckpoints(limit = 20): Promise<DescribeCheckpoint[]> {
-    const response = await this._json<ListCheckpointsResponse>('GET', `checkpoints?limit=${limit}`);
+    const response = await this.call('list_checkpoints', { query: { limit } });
     return response.checkpoints;
+  }
+
+  /**
+   * Call the operation `name` of the generated table: its verb, its route with
+   * each path value URL-encoded, the query and the JSON body; the typed answer.
+   */
+  call<K extends OperationName>(
+    name: K,
+    request: IRequest<K> = {}
+  ): Promise<Operations[K]['response']> {
+    const { method, path } = OPERATIONS[name];
+    const values = (request.path ?? {}) as Record<string, string>;
+    const route = path.slice(1).replace(/\{(\w+)\}/g, (_, key: string) => seg(values[key]));
+    const search = queryString((request.query ?? {}) as Record<string, unknown>);
+    return this._json(method, search ? `${route}?${search}` : route, request.body);
   }
 
   private async _json<T>(method: string, path: string, body?: unknown): Promise<T> {

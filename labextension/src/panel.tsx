@@ -71,7 +71,7 @@ function ModelList(props: {
         name: query || undefined,
         sort_by: sortBy,
         order_by: orderBy,
-        labels: label ? [label] : [],
+        label: label ? [label] : [],
         archived: archived === 'all' ? undefined : archived === 'archived',
         offset: page * PAGE_SIZE,
         limit: PAGE_SIZE

@@ -20,6 +20,182 @@ export type ApiPath =
   | "/models/{name}/versions/{ref}"
   | "/models/{name}/versions/{ref}/metadata";
 
+/**
+ * Every operation of the REST API by name (the Python service and client method):
+ * its verb and route, relative to `{base_url}registry/api/v1`.
+ */
+export const OPERATIONS = {
+  blob_size: { method: "HEAD", path: "/blobs/{sha256}" },
+  create_checkpoint: { method: "POST", path: "/checkpoints" },
+  create_model: { method: "POST", path: "/models" },
+  delete_checkpoint: { method: "DELETE", path: "/checkpoints/{checkpoint_uuid}" },
+  delete_model: { method: "DELETE", path: "/models/{name}" },
+  delete_version: { method: "DELETE", path: "/models/{name}/versions/{ref}" },
+  get_checkpoint: { method: "GET", path: "/checkpoints/{checkpoint_uuid}" },
+  get_history: { method: "GET", path: "/models/{name}/history" },
+  get_model: { method: "GET", path: "/models/{name}" },
+  get_version: { method: "GET", path: "/models/{name}/versions/{ref}" },
+  list_checkpoints: { method: "GET", path: "/checkpoints" },
+  list_models: { method: "GET", path: "/models" },
+  list_versions: { method: "GET", path: "/models/{name}/versions" },
+  patch_model_metadata: { method: "PATCH", path: "/models/{name}/metadata" },
+  patch_version_metadata: { method: "PATCH", path: "/models/{name}/versions/{ref}/metadata" },
+  put_blob: { method: "PUT", path: "/blobs/{sha256}" },
+  read_blob: { method: "GET", path: "/blobs/{sha256}" },
+  register_version: { method: "POST", path: "/models/{name}/versions" },
+  remove_alias: { method: "DELETE", path: "/models/{name}/aliases/{alias}" },
+  set_alias: { method: "PUT", path: "/models/{name}/aliases/{alias}" },
+  update_model: { method: "PATCH", path: "/models/{name}" },
+  update_version: { method: "PATCH", path: "/models/{name}/versions/{ref}" }
+} as const;
+
+export type OperationName = keyof typeof OPERATIONS;
+
+/** What each operation takes (path values, query, body) and answers. */
+export interface Operations {
+  blob_size: {
+    path: { sha256: string };
+    query: Record<string, never>;
+    body: never;
+    response: void;
+  };
+  create_checkpoint: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: CreateCheckpoint;
+    response: DescribeCheckpoint;
+  };
+  create_model: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: CreateModel;
+    response: DescribeModel;
+  };
+  delete_checkpoint: {
+    path: { checkpoint_uuid: string };
+    query: Record<string, never>;
+    body: never;
+    response: void;
+  };
+  delete_model: {
+    path: { name: string };
+    query: Record<string, never>;
+    body: never;
+    response: void;
+  };
+  delete_version: {
+    path: { name: string; ref: string };
+    query: Record<string, never>;
+    body: never;
+    response: void;
+  };
+  get_checkpoint: {
+    path: { checkpoint_uuid: string };
+    query: Record<string, never>;
+    body: never;
+    response: DescribeCheckpoint;
+  };
+  get_history: {
+    path: { name: string };
+    query: { offset?: number; limit?: number };
+    body: never;
+    response: ListActionsResponse;
+  };
+  get_model: {
+    path: { name: string };
+    query: Record<string, never>;
+    body: never;
+    response: DescribeModel;
+  };
+  get_version: {
+    path: { name: string; ref: string };
+    query: Record<string, never>;
+    body: never;
+    response: DescribeVersion;
+  };
+  list_checkpoints: {
+    path: Record<string, never>;
+    query: { run?: string; limit?: number };
+    body: never;
+    response: ListCheckpointsResponse;
+  };
+  list_models: {
+    path: Record<string, never>;
+    query: {
+      sort_by?: "name" | "description" | "creation_time" | "last_updated_time";
+      order_by?: "asc" | "desc";
+      name?: string;
+      description?: string;
+      label?: Array<string>;
+      archived?: boolean;
+      offset?: number;
+      limit?: number;
+    };
+    body: never;
+    response: ListModelsResponse;
+  };
+  list_versions: {
+    path: { name: string };
+    query: { offset?: number; limit?: number };
+    body: never;
+    response: ListVersionsResponse;
+  };
+  patch_model_metadata: {
+    path: { name: string };
+    query: Record<string, never>;
+    body: PatchMetadata;
+    response: DescribeModel;
+  };
+  patch_version_metadata: {
+    path: { name: string; ref: string };
+    query: Record<string, never>;
+    body: PatchMetadata;
+    response: DescribeVersion;
+  };
+  put_blob: {
+    path: { sha256: string };
+    query: Record<string, never>;
+    body: Blob;
+    response: BlobInfo;
+  };
+  read_blob: {
+    path: { sha256: string };
+    query: Record<string, never>;
+    body: never;
+    response: Blob;
+  };
+  register_version: {
+    path: { name: string };
+    query: Record<string, never>;
+    body: RegisterVersion;
+    response: DescribeVersion;
+  };
+  remove_alias: {
+    path: { name: string; alias: string };
+    query: Record<string, never>;
+    body: never;
+    response: void;
+  };
+  set_alias: {
+    path: { name: string; alias: string };
+    query: Record<string, never>;
+    body: SetAlias;
+    response: DescribeVersion;
+  };
+  update_model: {
+    path: { name: string };
+    query: Record<string, never>;
+    body: UpdateModel;
+    response: DescribeModel;
+  };
+  update_version: {
+    path: { name: string; ref: string };
+    query: Record<string, never>;
+    body: UpdateVersion;
+    response: DescribeVersion;
+  };
+}
+
 export interface BlobInfo {
   sha256: string;
   size: number;
@@ -40,16 +216,21 @@ export interface CreateCheckpoint {
   framework?: string | null;
   format?: string | null;
   entrypoint?: string | null;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   hparams?: Record<string, unknown>;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   metrics?: Record<string, unknown>;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   metadata?: Record<string, unknown>;
   run?: string | null;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   source?: Record<string, unknown>;
 }
 
 export interface CreateModel {
   name: string;
   description?: string | null;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   metadata?: Record<string, unknown>;
   labels?: Array<string>;
   notes?: string;
@@ -88,6 +269,7 @@ export interface DescribeModel {
   description: string | null;
   metadata: Record<string, unknown>;
   labels: Array<string>;
+  aliases?: Record<string, number>;
   notes: string;
   archived: boolean;
   creation_time: string;
@@ -147,6 +329,7 @@ export interface ListVersionsResponse {
  * Top-level keys to merge in (replacing whole values), then keys to remove.
  */
 export interface PatchMetadata {
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   add?: Record<string, unknown>;
   remove?: Array<string>;
 }
@@ -155,6 +338,7 @@ export interface RegisterVersion {
   checkpoint_uuid: string;
   name?: string | null;
   comment?: string | null;
+  /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   metadata?: Record<string, unknown>;
   aliases?: Array<string>;
 }

@@ -61,7 +61,7 @@ describe('RegistryClient routes', () => {
       order_by: 'desc',
       name: 'mn ist',
       description: 'ocr',
-      labels: ['vision', 'cnn'],
+      label: ['vision', 'cnn'],
       archived: false,
       offset: 50,
       limit: 50
@@ -71,7 +71,7 @@ describe('RegistryClient routes', () => {
     expect(calls[0].method).toBe('GET');
     expect(calls[0].path).toBe(
       'models?sort_by=creation_time&order_by=desc&name=mn+ist&description=ocr' +
-        '&offset=50&limit=50&label=vision&label=cnn&archived=false'
+        '&label=vision&label=cnn&archived=false&offset=50&limit=50'
     );
   });
 

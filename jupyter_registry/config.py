@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import Int, Unicode, default
+from traitlets import Unicode, default
 from traitlets.config import Configurable
 
 ENV_HOME = "JUPYTER_REGISTRY_HOME"
@@ -44,9 +44,6 @@ class RegistryConfig(Configurable):
         config=True,
         help="JSON object of fsspec storage options for the artifact store "
         "(e.g. an S3 endpoint). Also read from JUPYTER_REGISTRY_STORAGE_OPTIONS.",
-    )
-    max_metadata_bytes = Int(
-        1024 * 1024, config=True, help="Largest serialised metadata object accepted."
     )
 
     @default("home")

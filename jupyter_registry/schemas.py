@@ -537,10 +537,6 @@ class VersionRef(_Response):
     number: int | None = None
     alias: str | None = None
 
-    @property
-    def is_latest(self) -> bool:
-        return self.number is None and self.alias is None
-
     def __str__(self) -> str:
         return self.alias or (str(self.number) if self.number is not None else "latest")
 

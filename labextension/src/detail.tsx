@@ -99,12 +99,8 @@ export function ModelDetail(props: {
     );
   }
 
-  const aliasHolders = new Map<string, number>();
-  for (const v of versions) {
-    for (const alias of v.aliases) {
-      aliasHolders.set(alias, v.version);
-    }
-  }
+  // Every alias of the model, from the API (not rebuilt from the versions on this page).
+  const aliasHolders = new Map<string, number>(Object.entries(model.aliases ?? {}));
 
   const registerVersion = async () => {
     const body = await registerVersionDialog(ctx.client, name);

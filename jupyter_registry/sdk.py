@@ -245,7 +245,6 @@ class ModelVersion:
                 "metadata": self._info.metadata,
                 "created": self.creation_time,
             },
-            raw=frozenset({"aliases"}),
         )
 
 
@@ -393,7 +392,6 @@ class Model:
                 "created": self.creation_time,
                 "updated": self.last_updated_time,
             },
-            raw=frozenset({"labels"}),
         )
 
 

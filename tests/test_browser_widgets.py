@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -228,6 +229,137 @@ def test_model_list_in_notebook_7(
                 view.locator(".jr-order-by button", has_text="desc").click()
                 expect(rows.first).to_contain_text("whisper-small-0199")
                 page.screenshot(path=str(SCREENSHOT.with_name("widgets-notebook7.png")))
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+
+
+HOSTILE = "hostile-notes"
+# Each payload would set its own window.__pwned_* global (or the page title, or a CSS
+# variable on <body>) if it ran; Markdown around them must still be shown.
+HOSTILE_NOTES = """## Release notes
+
+Trained on **clean** data; see the table.
+
+| metric | value |
+|---|---|
+| accuracy | 0.97 |
+
+- first item
+- second item
+
+<script>window.__pwned_script = 1</script>
+
+<img src="x" onerror="window.__pwned_img = 1; document.title = 'pwned'">
+
+<svg onload="window.__pwned_svg = 1"><circle r="4"/></svg>
+
+<iframe srcdoc="<script>parent.__pwned_iframe = 1</script>"></iframe>
+
+<details open ontoggle="window.__pwned_details = 1"><summary>more</summary>inside</details>
+
+<style>body { --jr-pwned: 1 }</style>
+
+<video><source onerror="window.__pwned_video = 1"></video>
+
+<input autofocus onfocus="window.__pwned_focus = 1">
+
+<a href="javascript:window.__pwned_link = 1">js link</a>
+<a href="jav&#x09;ascript:window.__pwned_entity = 1">entity link</a>
+[md link](javascript:window.__pwned_mdlink=1)
+"""
+
+
+def img_payload(name: str) -> str:
+    return f'<img src="x" onerror="window.__pwned_{name} = 1">'
+
+
+@pytest.fixture(scope="module")
+def hostile_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A registry whose one model carries script payloads in every free-text field."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    base = tmp_path_factory.mktemp("hostile")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_REGISTRY_")}
+    env["JUPYTER_REGISTRY_HOME"] = str(base / "home")
+    registry = Registry(home=env["JUPYTER_REGISTRY_HOME"])
+    model = registry.create_model(
+        HOSTILE,
+        description=img_payload("description"),
+        labels=[img_payload("label")],
+        metadata={"owner": img_payload("metadata")},
+        notes=HOSTILE_NOTES,
+    )
+    (base / "weights.bin").write_bytes(b"0" * 64)
+    checkpoint = registry.create_checkpoint(
+        base / "weights.bin", hparams={"note": img_payload("hparams")}
+    )
+    model.register_version(
+        checkpoint,
+        name=img_payload("version_name"),
+        comment=img_payload("comment"),
+        metadata={"why": img_payload("version_metadata")},
+        aliases=["production"],
+    )
+    return env
+
+
+def test_hostile_notes_and_fields_run_no_script_in_jupyterlab(
+    hostile_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The card, the list, the version table and the HTML reprs show text, run nothing."""
+    from playwright.sync_api import expect, sync_playwright
+
+    server = start_lab(tmp_path_factory.mktemp("hostile-lab"), hostile_env)
+    cells = [
+        f"from jupyter_registry import Registry\nfrom jupyter_registry.widgets import ModelCard, "
+        f"ModelList\nModelCard({HOSTILE!r})",
+        f"view = ModelList()\nview.select({HOSTILE!r})\nview",
+        f"Registry().get_model({HOSTILE!r})",
+        f"Registry().get_model({HOSTILE!r}).get_version(1)",
+        f"Registry().get_model({HOSTILE!r}).get_version(1).checkpoint",
+    ]
+    try:
+        write_notebook(server.root / "hostile.ipynb", cells)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1100})
+                page.goto(server.open_url("lab/tree/hostile.ipynb"))
+                page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+                wait_kernel_idle(page)
+                card = page.locator(".jr-model-card").first
+                for index in range(len(cells)):
+                    run_cell(page, index)
+                    if index == 0:
+                        expect(card).to_contain_text("Release notes", timeout=60_000)
+                    wait_kernel_idle(page)
+                outputs = page.locator(".jp-CodeCell .jp-Cell-outputArea")
+                expect(outputs.nth(4)).to_contain_text(re.compile("Checkpoint [0-9a-f-]{36}"))
+                expect(outputs.nth(3)).to_contain_text(f"{HOSTILE} v1")
+                expect(outputs.nth(2)).to_contain_text(f"Model {HOSTILE}")
+                expect(page.locator(".jr-model-table")).to_contain_text(HOSTILE)
+
+                # the Markdown around the payloads is rendered, the payloads are not
+                expect(card.locator("h2")).to_contain_text("Release notes")
+                expect(card.locator("li").nth(1)).to_have_text("second item")
+                expect(card.locator("td", has_text="0.97")).to_have_count(1)
+                expect(card).to_contain_text("onerror")  # the description, shown as text
+                for text in ("js link", "entity link", "md link"):
+                    card.get_by_text(text).click()
+                # An event handler fires within a task or two of insertion; give the
+                # slowest (a failed image load, an iframe's srcdoc) ample time to show.
+                page.wait_for_timeout(2_000)
+                ran = page.evaluate(
+                    """() => ({
+                        globals: Object.keys(window).filter(k => k.startsWith('__pwned')),
+                        title: document.title,
+                        css: getComputedStyle(document.body).getPropertyValue('--jr-pwned'),
+                    })"""
+                )
+                assert ran == {"globals": [], "title": ran["title"], "css": ""}, ran
+                assert "pwned" not in ran["title"]
             finally:
                 browser.close()
     finally:

@@ -290,9 +290,7 @@ def test_model_card(registry: Registry, versioned: str, views: list[Any]) -> Non
     assert card.notes.value == "<h1>Notes</h1>\n<p><em>careful</em></p>\n"
 
 
-def test_text_is_escaped(
-    registry: Registry, ns: str, model_folder: Path, views: list[Any]
-) -> None:
+def test_text_is_escaped(registry: Registry, ns: str, model_folder: Path, views: list[Any]) -> None:
     """Every free-text field reaches the browser as text; notes as sanitized Markdown."""
     payload = "<img src=x onerror=alert(1)>"
     model = registry.create_model(
@@ -322,7 +320,7 @@ def test_text_is_escaped(
         assert "<img" not in html and "<script" not in html, where
     assert "&lt;img" in view.table.value and "&lt;img" in view.card.summary.value
     # notes are Markdown: the image stays, its handler and the script do not
-    assert view.card.notes.value == "<p><strong>bold</strong> <img src=\"x\"></p>\n"
+    assert view.card.notes.value == '<p><strong>bold</strong> <img src="x"></p>\n'
     view.versions.show_status(payload, error=True)
     assert "&lt;img" in view.versions.status.value
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ConflictError, IntegrityError, NotFoundError, RegistryError, ValidationError
+from .errors import (
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+    RegistryError,
+    UntrustedCodeError,
+    ValidationError,
+)
 from .schemas import ModelSortBy, OrderBy
 from .sdk import Checkpoint, Model, ModelVersion, Registry, current_checkpoint
 
@@ -26,6 +33,7 @@ __all__ = [
     "OrderBy",
     "Registry",
     "RegistryError",
+    "UntrustedCodeError",
     "ValidationError",
     "__version__",
     "current_checkpoint",

@@ -29,6 +29,14 @@ class ValidationError(RegistryError):
     """Input that breaks one of the registry's rules; nothing was changed."""
 
 
+class UntrustedCodeError(ValidationError):
+    """Loading would import or run code the user has not said they trust.
+
+    A default ``load()`` builds only model classes from the checkpoint's own
+    code or the framework itself (SPEC §7); ``load(trusted=True)`` lifts that.
+    """
+
+
 class IntegrityError(RegistryError):
     """Stored bytes no longer match their recorded SHA-256 or size."""
 
@@ -41,6 +49,7 @@ HTTP_STATUS: dict[type[RegistryError], int] = {
     NotFoundError: 404,
     ConflictError: 409,
     ValidationError: 400,
+    UntrustedCodeError: 400,
     IntegrityError: 500,
     StorageError: 503,
 }

@@ -243,7 +243,6 @@ class ModelVersion:
                 "metadata": self._info.metadata,
                 "created": self.creation_time,
             },
-            raw=frozenset({"aliases"}),
         )
 
 
@@ -391,7 +390,6 @@ class Model:
                 "created": self.creation_time,
                 "updated": self.last_updated_time,
             },
-            raw=frozenset({"labels"}),
         )
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,14 +69,22 @@ def populate(registry: Registry, count: int, folder: Path) -> None:
         model.set_alias("production", 2)
 
 
+def registry_folder(
+    tmp_path_factory: pytest.TempPathFactory, name: str
+) -> tuple[Path, dict[str, str]]:
+    """A fresh folder, and an environment whose ``Registry()`` lives in it."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    base = tmp_path_factory.mktemp(name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_REGISTRY_")}
+    env["JUPYTER_REGISTRY_HOME"] = str(base / "home")
+    return base, env
+
+
 @pytest.fixture(scope="module")
 def registry_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment whose ``Registry()`` is a registry of 1,200 models."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    base = tmp_path_factory.mktemp("registry")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER_REGISTRY_")}
-    env["JUPYTER_REGISTRY_HOME"] = str(base / "home")
+    base, env = registry_folder(tmp_path_factory, "registry")
     populate(Registry(home=env["JUPYTER_REGISTRY_HOME"]), 1200, base)
     return env
 
@@ -92,6 +102,23 @@ def wait_kernel_idle(page: object) -> None:
     """Pitfall 12: both the toolbar indicator and the status bar must say idle."""
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)  # type: ignore[attr-defined]
     page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)  # type: ignore[attr-defined]
+
+
+@contextmanager
+def notebook_page(server: LabProcess, notebook: str) -> Iterator[Any]:
+    """Chromium showing ``notebook`` in ``server``'s JupyterLab, its kernel idle."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(server.open_url(f"lab/tree/{notebook}"))
+            page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+            wait_kernel_idle(page)
+            yield page
+        finally:
+            browser.close()
 
 
 def run_cell(page: Any, index: int) -> None:
@@ -115,7 +142,7 @@ def run_cell(page: Any, index: int) -> None:
 
 
 def test_model_list_in_jupyterlab(lab: LabProcess) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     magics = (Path(__file__).parent.parent / "jupyter_registry" / "magics.py").exists()
     cells = ["from jupyter_registry.widgets import ModelList\nview = ModelList()\nview"]
@@ -123,73 +150,64 @@ def test_model_list_in_jupyterlab(lab: LabProcess) -> None:
         cells.append("%load_ext jupyter_registry\n%models --name resnet")
     write_notebook(lab.root / "widgets.ipynb", cells)
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(lab.open_url("lab/tree/widgets.ipynb"))
-            page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+    with notebook_page(lab, "widgets.ipynb") as page:
+        started = time.monotonic()
+        run_cell(page, 0)
+        view = page.locator(".jr-model-list").first
+        table = view.locator(".jr-model-table table.jr-table")
+        expect(table.locator("tbody tr")).to_have_count(20, timeout=60_000)
+        first_render = time.monotonic() - started
+        pager = view.locator(".jr-pager").first
+        expect(pager).to_contain_text("1-20 of 1,200 models · page 1 of 60")
+        expect(table.locator("tbody tr").first).to_contain_text("bert-base-0000")
+
+        # page forward twice, then back to the first page
+        pager.locator("button[title='next page']").click()
+        expect(pager).to_contain_text("21-40 of 1,200 models · page 2 of 60")
+        pager.locator("button[title='next page']").click()
+        expect(pager).to_contain_text("41-60 of 1,200 models")
+        pager.locator("button[title='last page']").click()
+        expect(pager).to_contain_text("1,181-1,200 of 1,200 models · page 60 of 60")
+        expect(table.locator("tbody tr").last).to_contain_text("whisper-small-0199")
+        pager.locator("button[title='first page']").click()
+        expect(pager).to_contain_text("1-20 of 1,200 models")
+
+        # sort by last update, newest first: the models that got versions come first
+        view.locator(".jr-sort-by select").select_option(label="updated")
+        view.locator(".jr-order-by button", has_text="desc").click()
+        expect(table.locator("tbody tr").first).to_contain_text("-0000")
+        expect(table.locator("th.jr-sorted")).to_have_text("updated")
+
+        # the debounced search box: type a prefix key by key
+        search = view.locator(".jr-name-filter input")
+        search.press_sequentially("mnist_cnn-000", delay=40)
+        expect(pager).to_contain_text("1-10 of 10 models")
+        expect(table.locator("tbody tr")).to_have_count(10)
+
+        # choose a model: its versions (with metrics columns) open below
+        view.locator(".jr-model-select select").select_option("mnist_cnn-0000")
+        versions = view.locator(".jr-version-table table.jr-table")
+        expect(versions.locator("tbody tr")).to_have_count(3, timeout=15_000)
+        expect(versions.locator("thead")).to_contain_text("metrics.accuracy")
+        expect(versions.locator("tbody tr").nth(1)).to_contain_text("production")
+        view.locator(".jr-version-select select").select_option(label="v2 (production)")
+        expect(versions.locator("tr.jr-selected")).to_contain_text("production")
+        view.locator("button[title='show and copy the load code']").click()
+        expect(view.locator(".jr-snippet textarea")).to_have_value(
+            "from jupyter_registry import Registry\n"
+            "model = Registry().get_model_version('mnist_cnn-0000:production').load()"
+        )
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        view.screenshot(path=str(SCREENSHOT))
+
+        if magics:
             wait_kernel_idle(page)
-
-            started = time.monotonic()
-            run_cell(page, 0)
-            view = page.locator(".jr-model-list").first
-            table = view.locator(".jr-model-table table.jr-table")
-            expect(table.locator("tbody tr")).to_have_count(20, timeout=60_000)
-            first_render = time.monotonic() - started
-            pager = view.locator(".jr-pager").first
-            expect(pager).to_contain_text("1-20 of 1,200 models · page 1 of 60")
-            expect(table.locator("tbody tr").first).to_contain_text("bert-base-0000")
-
-            # page forward twice, then back to the first page
-            pager.locator("button[title='next page']").click()
-            expect(pager).to_contain_text("21-40 of 1,200 models · page 2 of 60")
-            pager.locator("button[title='next page']").click()
-            expect(pager).to_contain_text("41-60 of 1,200 models")
-            pager.locator("button[title='last page']").click()
-            expect(pager).to_contain_text("1,181-1,200 of 1,200 models · page 60 of 60")
-            expect(table.locator("tbody tr").last).to_contain_text("whisper-small-0199")
-            pager.locator("button[title='first page']").click()
-            expect(pager).to_contain_text("1-20 of 1,200 models")
-
-            # sort by last update, newest first: the models that got versions come first
-            view.locator(".jr-sort-by select").select_option(label="updated")
-            view.locator(".jr-order-by button", has_text="desc").click()
-            expect(table.locator("tbody tr").first).to_contain_text("-0000")
-            expect(table.locator("th.jr-sorted")).to_have_text("updated")
-
-            # the debounced search box: type a prefix key by key
-            search = view.locator(".jr-name-filter input")
-            search.press_sequentially("mnist_cnn-000", delay=40)
-            expect(pager).to_contain_text("1-10 of 10 models")
-            expect(table.locator("tbody tr")).to_have_count(10)
-
-            # choose a model: its versions (with metrics columns) open below
-            view.locator(".jr-model-select select").select_option("mnist_cnn-0000")
-            versions = view.locator(".jr-version-table table.jr-table")
-            expect(versions.locator("tbody tr")).to_have_count(3, timeout=15_000)
-            expect(versions.locator("thead")).to_contain_text("metrics.accuracy")
-            expect(versions.locator("tbody tr").nth(1)).to_contain_text("production")
-            view.locator(".jr-version-select select").select_option(label="v2 (production)")
-            expect(versions.locator("tr.jr-selected")).to_contain_text("production")
-            view.locator("button[title='show and copy the load code']").click()
-            expect(view.locator(".jr-snippet textarea")).to_have_value(
-                "from jupyter_registry import Registry\n"
-                "model = Registry().get_model_version('mnist_cnn-0000:production').load()"
+            run_cell(page, 1)
+            second = page.locator(".jr-model-list").nth(1)
+            expect(second.locator(".jr-pager")).to_contain_text(
+                "1-20 of 200 models", timeout=30_000
             )
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            view.screenshot(path=str(SCREENSHOT))
-
-            if magics:
-                wait_kernel_idle(page)
-                run_cell(page, 1)
-                second = page.locator(".jr-model-list").nth(1)
-                expect(second.locator(".jr-pager")).to_contain_text(
-                    "1-20 of 200 models", timeout=30_000
-                )
-                expect(second.locator("tbody tr").first).to_contain_text("resnet50-0000")
-        finally:
-            browser.close()
+            expect(second.locator("tbody tr").first).to_contain_text("resnet50-0000")
     print(f"first page rendered {first_render:.2f} s after Shift+Enter (cold kernel)")
 
 
@@ -230,5 +248,126 @@ def test_model_list_in_notebook_7(
                 page.screenshot(path=str(SCREENSHOT.with_name("widgets-notebook7.png")))
             finally:
                 browser.close()
+    finally:
+        server.stop()
+
+
+HOSTILE = "hostile-notes"
+# Each payload would set its own window.__pwned_* global (or the page title, or a CSS
+# variable on <body>) if it ran; Markdown around them must still be shown.
+HOSTILE_NOTES = """## Release notes
+
+Trained on **clean** data; see the table.
+
+| metric | value |
+|---|---|
+| accuracy | 0.97 |
+
+- first item
+- second item
+
+<script>window.__pwned_script = 1</script>
+
+<img src="x" onerror="window.__pwned_img = 1; document.title = 'pwned'">
+
+<svg onload="window.__pwned_svg = 1"><circle r="4"/></svg>
+
+<iframe srcdoc="<script>parent.__pwned_iframe = 1</script>"></iframe>
+
+<details open ontoggle="window.__pwned_details = 1"><summary>more</summary>inside</details>
+
+<style>body { --jr-pwned: 1 }</style>
+
+<video><source onerror="window.__pwned_video = 1"></video>
+
+<input autofocus onfocus="window.__pwned_focus = 1">
+
+<a href="javascript:window.__pwned_link = 1">js link</a>
+<a href="jav&#x09;ascript:window.__pwned_entity = 1">entity link</a>
+[md link](javascript:window.__pwned_mdlink=1)
+
+$\\href{javascript:window.__pwned_mathjax=1}{\\text{tex link}}$
+"""
+
+
+def img_payload(name: str) -> str:
+    return f'<img src="x" onerror="window.__pwned_{name} = 1">'
+
+
+@pytest.fixture(scope="module")
+def hostile_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A registry whose one model carries script payloads in every free-text field."""
+    base, env = registry_folder(tmp_path_factory, "hostile")
+    registry = Registry(home=env["JUPYTER_REGISTRY_HOME"])
+    model = registry.create_model(
+        HOSTILE,
+        description=img_payload("description"),
+        labels=[img_payload("label")],
+        metadata={"owner": img_payload("metadata")},
+        notes=HOSTILE_NOTES,
+    )
+    (base / "weights.bin").write_bytes(b"0" * 64)
+    checkpoint = registry.create_checkpoint(
+        base / "weights.bin", hparams={"note": img_payload("hparams")}
+    )
+    model.register_version(
+        checkpoint,
+        name=img_payload("version_name"),
+        comment=img_payload("comment"),
+        metadata={"why": img_payload("version_metadata")},
+        aliases=["production"],
+    )
+    return env
+
+
+def test_hostile_notes_and_fields_run_no_script_in_jupyterlab(
+    hostile_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The card, the list, the version table and the HTML reprs show text, run nothing."""
+    from playwright.sync_api import expect
+
+    server = start_lab(tmp_path_factory.mktemp("hostile-lab"), hostile_env)
+    cells = [
+        f"from jupyter_registry import Registry\nfrom jupyter_registry.widgets import ModelCard, "
+        f"ModelList\nModelCard({HOSTILE!r})",
+        f"view = ModelList()\nview.select({HOSTILE!r})\nview",
+        f"Registry().get_model({HOSTILE!r})",
+        f"Registry().get_model({HOSTILE!r}).get_version(1)",
+        f"Registry().get_model({HOSTILE!r}).get_version(1).checkpoint",
+    ]
+    try:
+        write_notebook(server.root / "hostile.ipynb", cells)
+        with notebook_page(server, "hostile.ipynb") as page:
+            card = page.locator(".jr-model-card").first
+            for index in range(len(cells)):
+                run_cell(page, index)
+                if index == 0:
+                    expect(card).to_contain_text("Release notes", timeout=60_000)
+                wait_kernel_idle(page)
+            outputs = page.locator(".jp-CodeCell .jp-Cell-outputArea")
+            expect(outputs.nth(4)).to_contain_text(re.compile("Checkpoint [0-9a-f-]{36}"))
+            expect(outputs.nth(3)).to_contain_text(f"{HOSTILE} v1")
+            expect(outputs.nth(2)).to_contain_text(f"Model {HOSTILE}")
+            expect(page.locator(".jr-model-table")).to_contain_text(HOSTILE)
+
+            # the Markdown around the payloads is rendered, the payloads are not
+            expect(card.locator("h2")).to_contain_text("Release notes")
+            expect(card.locator("li").nth(1)).to_have_text("second item")
+            expect(card.locator("td", has_text="0.97")).to_have_count(1)
+            expect(card).to_contain_text("onerror")  # the description, shown as text
+            for text in ("js link", "entity link", "md link", "tex link"):
+                card.get_by_text(text).click()
+            # An event handler fires within a task or two of insertion; give the
+            # slowest (a failed image load, an iframe's srcdoc) ample time to show.
+            page.wait_for_timeout(2_000)
+            ran = page.evaluate(
+                """() => ({
+                    globals: Object.keys(window).filter(k => k.startsWith('__pwned')),
+                    title: document.title,
+                    css: getComputedStyle(document.body).getPropertyValue('--jr-pwned'),
+                })"""
+            )
+            assert ran == {"globals": [], "title": ran["title"], "css": ""}, ran
+            assert "pwned" not in ran["title"]
     finally:
         server.stop()

@@ -130,7 +130,7 @@ def test_empty_module_entrypoint_loads_the_code_folders_package(tmp_path: Path) 
 def test_bad_entrypoints_are_clear_errors(tmp_path: Path, entrypoint: str, message: str) -> None:
     code = make_checkpoint_folder(tmp_path, 1) / "code"
     with pytest.raises(ValidationError, match=message):
-        load_entrypoint(code, entrypoint)
+        load_entrypoint(code, entrypoint, environment=None)
     assert "model_def" not in sys.modules
 
 

@@ -517,7 +517,7 @@ def test_bad_arguments_give_one_line_errors_and_pickle_needs_trust(tmp_path: Pat
     assert f"Registered {name} v1" in text_of(nb.cells[6])
     assert "pickle" in text_of(nb.cells[6])
     refusal = nb.cells[7].outputs[-1]
-    assert refusal.ename == "ValidationError"
+    assert refusal.ename == "UntrustedCodeError"
     assert "unpickling runs arbitrary code" in refusal.evalue
     assert "load(trusted=True)" in refusal.evalue
     assert text_of(nb.cells[8]).strip() == "{'w': [1, 2]}"

@@ -287,14 +287,42 @@ def test_model_card(registry: Registry, versioned: str, views: list[Any]) -> Non
     assert card.frame.loc[0, "latest_version"] == 3
     html = card.summary.value
     assert "production → v3" in html and "vision" in html and "&lt;mnist&gt;" in html
-    assert card.notes.outputs[0]["data"]["text/markdown"] == "# Notes\n\n*careful*"
+    assert card.notes.value == "<h1>Notes</h1>\n<p><em>careful</em></p>\n"
 
 
-def test_text_is_escaped(registry: Registry, ns: str, views: list[Any]) -> None:
-    registry.create_model(f"{ns}x", description="<img src=x onerror=alert(1)>")
+def test_text_is_escaped(registry: Registry, ns: str, model_folder: Path, views: list[Any]) -> None:
+    """Every free-text field reaches the browser as text; notes as sanitized Markdown."""
+    payload = "<img src=x onerror=alert(1)>"
+    model = registry.create_model(
+        f"{ns}x",
+        description=payload,
+        labels=[payload],
+        metadata={"k": payload},
+        notes=f"**bold** {payload}<script>alert(2)</script>",
+    )
+    checkpoint = registry.create_checkpoint(model_folder, hparams={"k": payload})
+    version = model.register_version(
+        checkpoint, name=payload, comment=payload, metadata={"k": payload}
+    )
     view = ModelList(registry, name=ns)
     views.append(view)
-    assert "<img" not in view.table.value and "&lt;img" in view.table.value
+    view.select(model.name)
+    assert view.versions is not None and view.card is not None
+    shown = {
+        "model table": view.table.value,
+        "version table": view.versions.table.value,
+        "card": view.card.summary.value,
+        "model repr": model._repr_html_(),
+        "version repr": version._repr_html_(),
+        "checkpoint repr": checkpoint._repr_html_(),
+    }
+    for where, html in shown.items():
+        assert "<img" not in html and "<script" not in html, where
+    assert "&lt;img" in view.table.value and "&lt;img" in view.card.summary.value
+    # notes are Markdown: the image stays, its handler and the script do not
+    assert view.card.notes.value == '<p><strong>bold</strong> <img src="x"></p>\n'
+    view.versions.show_status(payload, error=True)
+    assert "&lt;img" in view.versions.status.value
 
 
 def test_refresh_button_and_live_refresh(backend: Any, ns: str, views: list[Any]) -> None:

@@ -52,6 +52,16 @@ def adapters() -> tuple[FrameworkAdapter, ...]:
     return tuple(found)
 
 
+def entrypoint_table(metadata: dict[str, Any], key: str) -> dict[str, str]:
+    """``metadata[key]``, a name → entrypoint mapping that save() wrote; checked, not trusted."""
+    table = metadata.get(key) or {}
+    if not isinstance(table, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in table.items()
+    ):
+        raise ValidationError(f"checkpoint metadata {key!r} must map names to entrypoints")
+    return table
+
+
 def single_file(folder: Path, name: str, pattern: str) -> Path:
     """The checkpoint's model file: ``name`` if present, else the one file matching ``pattern``."""
     if (folder / name).is_file():

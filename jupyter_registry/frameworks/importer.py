@@ -11,6 +11,12 @@ code folder are imported under a temporary finder that only knows that
 folder; afterwards they are taken out of ``sys.modules`` again and whatever
 was there before under those names is put back. The loaded objects keep
 their module globals alive, so they keep working.
+
+What may be imported from outside the code folder is the caller's choice
+(``environment``): for a default ``load()`` only the framework's own modules
+(SPEC §7, "Nothing runs unasked"), checked *before* the import, so a module
+that acts when imported never gets to; ``None`` (``load(trusted=True)``)
+allows any installed module.
 """
 
 from __future__ import annotations
@@ -22,13 +28,13 @@ import importlib.machinery
 import importlib.util
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..errors import ValidationError
+from ..errors import UntrustedCodeError, ValidationError
 from ..schemas import check_entrypoint
 
 _LOCK = threading.RLock()
@@ -100,7 +106,25 @@ def _package_module(root: Path) -> ModuleType:
     return module
 
 
-def _load_one(root: Path | None, names: frozenset[str], entrypoint: str) -> Any:
+def _within(module_name: str, packages: Collection[str]) -> bool:
+    return any(module_name == p or module_name.startswith(p + ".") for p in packages)
+
+
+def _untrusted(entrypoint: str, what: str, environment: Collection[str]) -> UntrustedCodeError:
+    allowed = ", ".join(sorted(environment)) or "nothing else"
+    return UntrustedCodeError(
+        f"entrypoint {entrypoint!r} names {what}, which is neither the checkpoint's own code "
+        f"nor part of the framework ({allowed}); a default load() does not import it. "
+        "If you trust this checkpoint and that module, load(trusted=True)"
+    )
+
+
+def _load_one(
+    root: Path | None,
+    names: frozenset[str],
+    entrypoint: str,
+    environment: Collection[str] | None,
+) -> Any:
     try:
         check_entrypoint(entrypoint)
     except ValueError as exc:
@@ -114,6 +138,8 @@ def _load_one(root: Path | None, names: frozenset[str], entrypoint: str) -> Any:
             )
         return _resolve(_package_module(root), reference, entrypoint)
     in_code = module_name.partition(".")[0] in names
+    if not in_code and environment is not None and not _within(module_name, environment):
+        raise _untrusted(entrypoint, f"module {module_name!r}", environment)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -127,17 +153,27 @@ def _load_one(root: Path | None, names: frozenset[str], entrypoint: str) -> Any:
             f"entrypoint {entrypoint!r}: module {module_name!r} is not in "
             f"{where}this environment ({exc})"
         ) from None
-    return _resolve(module, reference, entrypoint)
+    obj = _resolve(module, reference, entrypoint)
+    if not in_code and environment is not None:
+        # An attribute chain can walk from an allowed module into any other one.
+        owner = getattr(obj, "__module__", None)
+        if not isinstance(owner, str) or not _within(owner, environment):
+            raise _untrusted(entrypoint, f"an object of module {owner!r}", environment)
+    return obj
 
 
 @contextmanager
-def isolated_code(code: Path | None) -> Iterator[Callable[[str], Any]]:
+def isolated_code(
+    code: Path | None, environment: Collection[str] | None = ()
+) -> Iterator[Callable[[str], Any]]:
     """Within: ``code``'s modules are importable; after: gone, and ``sys.modules`` as before.
 
     Yields a function resolving an entrypoint. Everything imported inside one
     block shares one import of the code folder (a custom layer and the model
     using it see the same class). A module the folder does not hold is imported
-    from the environment as usual (e.g. ``torch.nn.modules.linear:Linear``).
+    from the environment (e.g. ``torch.nn.modules.linear:Linear``) only if it
+    is in one of the ``environment`` packages, or ``environment`` is ``None``;
+    otherwise it is an :class:`UntrustedCodeError`, raised before the import.
     """
     root = code if code is not None and code.is_dir() else None
     names = top_level_names(root) if root is not None else frozenset()
@@ -152,7 +188,7 @@ def isolated_code(code: Path | None) -> Iterator[Callable[[str], Any]]:
             sys.meta_path.insert(0, finder)
             importlib.invalidate_caches()
         try:
-            yield lambda entrypoint: _load_one(root, names, entrypoint)
+            yield lambda entrypoint: _load_one(root, names, entrypoint, environment)
         finally:
             if finder is not None:
                 sys.meta_path.remove(finder)
@@ -161,12 +197,31 @@ def isolated_code(code: Path | None) -> Iterator[Callable[[str], Any]]:
             sys.modules.update(shadowed)
 
 
-def load_entrypoints(code: Path | None, entrypoints: list[str]) -> list[Any]:
+def load_entrypoints(
+    code: Path | None, entrypoints: list[str], environment: Collection[str] | None = ()
+) -> list[Any]:
     """The objects ``entrypoints`` name, imported together from ``code`` in isolation."""
-    with isolated_code(code) as resolve:
+    with isolated_code(code, environment) as resolve:
         return [resolve(entrypoint) for entrypoint in entrypoints]
 
 
-def load_entrypoint(code: Path | None, entrypoint: str) -> Any:
+def load_entrypoint(
+    code: Path | None, entrypoint: str, environment: Collection[str] | None = ()
+) -> Any:
     """The object ``entrypoint`` names, imported in isolation (see :func:`load_entrypoints`)."""
-    return load_entrypoints(code, [entrypoint])[0]
+    return load_entrypoints(code, [entrypoint], environment)[0]
+
+
+def model_class(obj: Any, base: type, base_name: str, entrypoint: str) -> type:
+    """``obj`` if it is a subclass of the framework's model ``base``, checked before any call.
+
+    A default ``load()`` constructs nothing else: a function or another class
+    named by a checkpoint could do anything when called with its arguments.
+    """
+    if isinstance(obj, type) and issubclass(obj, base):
+        return obj
+    what = f"class {obj.__qualname__}" if isinstance(obj, type) else type(obj).__name__
+    raise UntrustedCodeError(
+        f"entrypoint {entrypoint!r} names a {what}, not a subclass of {base_name}, "
+        "so a default load() does not call it. If you trust this checkpoint, load(trusted=True)"
+    )

@@ -5,7 +5,8 @@ in a notebook cell or a project module are stored as code, like PyTorch
 classes (see :mod:`.code`), and handed to Keras as ``custom_objects`` when the
 model is loaded, so it loads in a fresh process. ``load()`` uses Keras's safe
 mode unless ``trusted=True``: safe mode refuses ``Lambda`` layers and other
-deserialised Python code.
+deserialised Python code. Likewise a default ``load()`` (SPEC §7) takes custom
+objects only from the checkpoint's code or Keras itself, and only layer classes.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import ValidationError
+from ..errors import UntrustedCodeError
 from ..schemas import DescribeCheckpoint
-from .base import SavedModel, single_file
+from .base import SavedModel, entrypoint_table, single_file
 from .code import capture_classes, is_installed
-from .importer import load_entrypoints
+from .importer import load_entrypoints, model_class
 
 FILE = "model.keras"
+#: What a default load() may import from outside the checkpoint's code.
+FRAMEWORK_MODULES = ("keras",)
 
 
 def _custom_classes(model: Any) -> list[type]:
@@ -67,15 +70,19 @@ class KerasAdapter:
         import keras
 
         file = single_file(folder, FILE, "*.keras")
-        custom = dict(checkpoint.metadata.get("custom_objects") or {})
-        objects = load_entrypoints(folder / "code", list(custom.values())) if custom else []
+        custom = entrypoint_table(checkpoint.metadata, "custom_objects")
+        environment = None if trusted else FRAMEWORK_MODULES
+        objects = load_entrypoints(folder / "code", list(custom.values()), environment)
+        if not trusted:
+            for entrypoint, obj in zip(custom.values(), objects, strict=True):
+                model_class(obj, keras.layers.Layer, "keras.layers.Layer", entrypoint)
         try:
             return keras.saving.load_model(
                 file, custom_objects=dict(zip(custom, objects, strict=True)), safe_mode=not trusted
             )
         except ValueError as exc:
             if "safe_mode" in str(exc) and not trusted:
-                raise ValidationError(
+                raise UntrustedCodeError(
                     f"this Keras model holds Python code (e.g. a Lambda layer) that Keras's safe "
                     f"mode refuses to deserialise: {exc}. Review it, then load(trusted=True)"
                 ) from None

@@ -13,7 +13,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from ..errors import ValidationError
+from ..errors import UntrustedCodeError, ValidationError
 from ..schemas import DescribeCheckpoint
 from .base import SavedModel, single_file
 
@@ -34,7 +34,7 @@ class PickleAdapter:
     def load(self, folder: Path, checkpoint: DescribeCheckpoint, trusted: bool) -> Any:
         fmt = checkpoint.format
         if not trusted:
-            raise ValidationError(
+            raise UntrustedCodeError(
                 f"refusing to load a {fmt} checkpoint: unpickling runs arbitrary code stored "
                 "in the file. Load it only if you trust who made it: load(trusted=True)"
             )

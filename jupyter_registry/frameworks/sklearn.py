@@ -8,6 +8,7 @@ Estimator classes of the user's own (a transformer defined in a notebook cell
 or a project module) are stored as code, like PyTorch classes (see
 :mod:`.code`); skops always counts them as untrusted, so such a checkpoint
 loads with ``trusted=True``, which then imports that stored code in isolation.
+Without it no stored code is imported at all (SPEC §7).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..errors import ValidationError
+from ..errors import UntrustedCodeError
 from ..schemas import DescribeCheckpoint
-from .base import SavedModel, single_file
+from .base import SavedModel, entrypoint_table, single_file
 from .code import capture_classes, is_installed
 from .importer import isolated_code
 
@@ -94,18 +95,20 @@ class SklearnAdapter:
 
         file = single_file(folder, FILE, "*.skops")
         untrusted = skops.io.get_untrusted_types(file=file)
-        custom: dict[str, str] = dict(checkpoint.metadata.get("custom_classes") or {})
-        if untrusted and not trusted:
+        if not untrusted:  # skops builds only what it trusts: no stored code is needed
+            return skops.io.load(file, trusted=[])
+        custom = entrypoint_table(checkpoint.metadata, "custom_classes")
+        if not trusted:
             stored = [t for t in untrusted if t in custom]
             note = (
                 f" ({', '.join(stored)} would run code stored in this checkpoint)" if stored else ""
             )
-            raise ValidationError(
+            raise UntrustedCodeError(
                 "this skops checkpoint contains types skops does not trust by default, and "
                 f"building them could run their code: {', '.join(untrusted)}{note}. "
                 "Review them, then load(trusted=True)"
             )
-        with isolated_code(folder / "code") as resolve:
+        with isolated_code(folder / "code", environment=None) as resolve:
             in_main = {
                 type_name.rpartition(".")[2]: resolve(entrypoint)
                 for type_name, entrypoint in custom.items()

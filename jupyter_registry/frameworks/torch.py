@@ -6,6 +6,10 @@ unless the class comes from an installed package, ``code/`` with the class's
 source (see :mod:`.code`). ``load()`` imports the entrypoint in isolation,
 rebuilds the module from the recorded constructor arguments (then the
 checkpoint's hparams) and loads the weights strictly.
+
+A default ``load()`` (SPEC §7) builds only an ``nn.Module`` subclass, from the
+checkpoint's code or from ``torch.nn`` itself; anything else named by the
+entrypoint is refused before it is imported or called.
 """
 
 from __future__ import annotations
@@ -19,10 +23,28 @@ from ..errors import ValidationError
 from ..schemas import DescribeCheckpoint
 from .base import SavedModel, single_file
 from .code import build_kwargs, capture_code, constructor_args
-from .importer import load_entrypoint
+from .importer import load_entrypoint, model_class
 
 WEIGHTS = "weights.safetensors"
 MANIFEST = "module.json"
+#: What a default load() may import from the installed torch: its model classes.
+FRAMEWORK_MODULES = ("torch.nn", "torch.ao.nn")
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    """``module.json`` as save() writes it; anything else is a clear error, not a crash."""
+    file = folder / MANIFEST
+    if not file.is_file():
+        return {}
+    try:
+        manifest = json.loads(file.read_text())
+    except ValueError as exc:
+        raise ValidationError(f"the checkpoint's {MANIFEST} is not valid JSON: {exc}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("init_args", {}), dict):
+        raise ValidationError(
+            f"the checkpoint's {MANIFEST} must be an object whose 'init_args' is an object"
+        )
+    return manifest
 
 
 def _check_rebuild(cls: type, kwargs: dict[str, Any], state: dict[str, Any]) -> None:
@@ -67,7 +89,8 @@ class TorchAdapter:
         cls = type(obj)
         entrypoint = capture_code(cls, folder / "code")
         try:  # what a fresh process will import, checked now rather than there
-            rebuilt = load_entrypoint(folder / "code", entrypoint)
+            # the user's own class, running in their kernel: any installed module may hold it
+            rebuilt = load_entrypoint(folder / "code", entrypoint, environment=None)
         except ValidationError:
             raise
         except Exception as exc:
@@ -93,8 +116,10 @@ class TorchAdapter:
 
     def load(self, folder: Path, checkpoint: DescribeCheckpoint, trusted: bool) -> Any:
         from safetensors.torch import load_file
+        from torch import nn
 
-        if not checkpoint.entrypoint:
+        entrypoint = checkpoint.entrypoint
+        if not entrypoint:
             raise ValidationError(
                 "this safetensors checkpoint has no entrypoint naming the model class; "
                 "load the tensors with safetensors.torch.load_file instead"
@@ -102,11 +127,15 @@ class TorchAdapter:
         # code/ as this adapter writes it; else the folder itself (a Determined-style model
         # definition folder checkpointed whole, model_def.py next to the weights).
         code = folder / "code" if (folder / "code").is_dir() else folder
-        cls = load_entrypoint(code, checkpoint.entrypoint)
-        manifest_file = folder / MANIFEST
-        manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
+        found = load_entrypoint(code, entrypoint, None if trusted else FRAMEWORK_MODULES)
+        cls = found if trusted else model_class(found, nn.Module, "torch.nn.Module", entrypoint)
+        manifest = _manifest(folder)
         kwargs = build_kwargs(cls, manifest.get("init_args", {}), checkpoint.hparams)
         model = cls(**kwargs)
+        if not isinstance(model, nn.Module):
+            raise ValidationError(
+                f"entrypoint {entrypoint!r} built a {type(model).__name__}, not a torch.nn.Module"
+            )
         state = load_file(str(single_file(folder, WEIGHTS, "*.safetensors")))
         floating = {t.dtype for t in state.values() if t.is_floating_point()}
         if len(floating) == 1:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime
-from html import escape
 from typing import Any
 
 import pandas as pd
+
+from ..sanitize import escape_text
 
 TABLE_CLASS = "jr-table"
 
@@ -39,20 +40,20 @@ CHIP_COLUMNS = frozenset({"labels", "aliases"})
 def format_cell(value: Any) -> str:
     """One cell as escaped HTML: dates to the minute, lists as chips, floats to 4 digits."""
     if isinstance(value, (list, tuple)):
-        return "".join(f'<span class="jr-chip">{escape(str(v))}</span>' for v in value)
+        return "".join(f'<span class="jr-chip">{escape_text(v)}</span>' for v in value)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if value is pd.NaT:
         return ""
     if isinstance(value, datetime):
-        return escape(value.strftime("%Y-%m-%d %H:%M"))
+        return escape_text(value.strftime("%Y-%m-%d %H:%M"))
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return escape(f"{value:.4g}")
+        return escape_text(f"{value:.4g}")
     if isinstance(value, dict):
-        return escape(json.dumps(value, default=str)[:200])
-    return escape(str(value))
+        return escape_text(json.dumps(value, default=str)[:200])
+    return escape_text(value)
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -74,13 +75,13 @@ def page_table(
     numeric = {c for c in columns if _is_numeric(frame[c])}
     arrow = "'\\25BC'" if descending else "'\\25B2'"
     head = "".join(
-        f'<th class="jr-sorted" style="--jr-arrow:{arrow}">{escape(headers.get(c, c))}</th>'
+        f'<th class="jr-sorted" style="--jr-arrow:{arrow}">{escape_text(headers.get(c, c))}</th>'
         if c == sorted_column
-        else f"<th>{escape(headers.get(c, c))}</th>"
+        else f"<th>{escape_text(headers.get(c, c))}</th>"
         for c in columns
     )
     if frame.empty:
-        body = f'<tr><td class="jr-empty" colspan="{len(columns)}">{escape(empty)}</td></tr>'
+        body = f'<tr><td class="jr-empty" colspan="{len(columns)}">{escape_text(empty)}</td></tr>'
     else:
         rows = []
         for position, record in enumerate(frame[columns].itertuples(index=False, name=None)):

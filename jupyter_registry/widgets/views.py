@@ -14,7 +14,6 @@ import json
 import os
 from collections.abc import Callable
 from functools import wraps
-from html import escape
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +22,7 @@ import pandas as pd
 
 from .. import display, frames
 from ..errors import RegistryError, ValidationError
+from ..sanitize import escape_text, render_markdown
 from ..schemas import (
     DescribeModel,
     DescribeVersion,
@@ -115,7 +115,7 @@ class _View(w.VBox):
 
     def show_status(self, message: str, error: bool = False) -> None:
         color = "var(--jp-error-color1,#c62828)" if error else "var(--jp-ui-font-color2,#555)"
-        self.status.value = f'<span style="color:{color}">{escape(message)}</span>'
+        self.status.value = f'<span style="color:{color}">{escape_text(message)}</span>'
         self.last_error = message if error else None
 
     last_error: str | None = None
@@ -159,7 +159,7 @@ class _Pager(w.HBox):
 
     def update(self, offset: int, shown: int, total: int, noun: str) -> None:
         size = self.size.value
-        self.label.value = escape(page_summary(offset, shown, total, size, noun))
+        self.label.value = escape_text(page_summary(offset, shown, total, size, noun))
         self.first.disabled = self.previous.disabled = offset <= 0
         self.next.disabled = self.last.disabled = offset + size >= total
 
@@ -521,7 +521,7 @@ class VersionTable(_View):
             if c in ALWAYS_SHOWN or (c != "checkpoint" and _has_values(self.frame[c]))
         ]
         self.title.value = (
-            f"<b>{escape(self.model_name)}</b> · {self.total:,} version"
+            f"<b>{escape_text(self.model_name)}</b> · {self.total:,} version"
             f"{'' if self.total == 1 else 's'}"
         )
         self.table.value = page_table(
@@ -614,8 +614,9 @@ class VersionTable(_View):
 class ModelCard(_View):
     """One model at a glance: description, labels, metadata, aliases, notes.
 
-    The notes are Markdown handed to the front end as ``text/markdown``, so
-    JupyterLab and Notebook render them through their own sanitizer.
+    The notes are Markdown rendered and sanitized here (:mod:`..sanitize`):
+    the widget manager puts HTML into the page as it comes, and notes are
+    written by whoever may edit the model, not by the person viewing it.
     """
 
     #: how many of the newest versions are read to find the model's aliases
@@ -628,7 +629,9 @@ class ModelCard(_View):
         self.aliases: dict[str, int] = {}
         self.frame = frames.models_frame([])
         self.summary = w.HTML()
-        self.notes = w.Output()
+        self.notes = w.HTML()
+        self.notes.add_class("jp-RenderedHTMLCommon")  # JupyterLab's Markdown typography
+        self.notes.add_class("jr-notes")
         super().__init__([self.summary, w.HTML("<b>Notes</b>"), self.notes], watch=watch)
         self.add_class("jr-model-card")
         self.refresh()
@@ -655,10 +658,8 @@ class ModelCard(_View):
                 "created": info.creation_time,
                 "updated": info.last_updated_time,
             },
-            raw=frozenset({"labels", "aliases"}),
         )
-        notes = info.notes or "_no notes_"
-        self.notes.outputs = (_display_data({"text/markdown": notes, "text/plain": notes}),)
+        self.notes.value = render_markdown(info.notes or "_no notes_")
         self.show_status("")
 
 

@@ -34,7 +34,6 @@ STYLE = f"""<style>
 .{TABLE_CLASS} .jr-sorted::after {{content:var(--jr-arrow);padding-left:3px}}
 </style>"""
 
-CHIP_COLUMNS = frozenset({"labels", "aliases"})
 
 
 def format_cell(value: Any) -> str:

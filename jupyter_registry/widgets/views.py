@@ -619,9 +619,6 @@ class ModelCard(_View):
     written by whoever may edit the model, not by the person viewing it.
     """
 
-    #: how many of the newest versions are read to find the model's aliases
-    ALIAS_WINDOW = 100
-
     def __init__(
         self, model: Model | str, registry: Registry | None = None, *, watch: bool = True
     ) -> None:
@@ -642,8 +639,7 @@ class ModelCard(_View):
 
     def _load(self) -> None:
         info = self.registry.client.get_model(self.model_name)
-        newest = self.registry.client.list_versions(self.model_name, 0, self.ALIAS_WINDOW)
-        self.aliases = {a: v.version for v in newest.versions for a in v.aliases}
+        self.aliases = dict(info.aliases)
         self.frame = frames.models_frame([info])
         self.summary.value = display.card(
             f"Model {info.name}",

@@ -245,19 +245,15 @@ def _user_modules_of(namespace: dict[str, Any], name: str) -> list[ModuleType]:
     return [module]
 
 
-def capture_notebook_classes(classes: list[type], code_dir: Path) -> str:
-    """Write the notebook code ``classes`` need as ``code_dir/model_def.py``; its module name."""
-    namespace = vars(sys.modules["__main__"])
-    cells = _cells(classes)
-    definitions = _definitions(cells)
-    tops = [cls.__qualname__.partition(".")[0] for cls in classes]
-    for cls, top in zip(classes, tops, strict=True):
-        if top not in definitions or definitions[top].is_import:
-            raise ValidationError(
-                f"cannot find the source of class {cls.__qualname__!r} in this kernel's history; "
-                "define it in a cell of this notebook or in a .py module"
-            )
-    names = ", ".join(cls.__qualname__ for cls in classes)
+def _dependencies(
+    tops: list[str], definitions: dict[str, _Definition], namespace: dict[str, Any]
+) -> tuple[dict[str, _Definition], dict[str, str], list[ModuleType]]:
+    """Everything the top-level names need, followed name by name through the cells.
+
+    Returns the cell definitions to copy, statements synthesized for values
+    with no defining cell (imports, literals), and the user's own modules that
+    must travel with the code.
+    """
     wanted: dict[str, _Definition] = {}
     synthesized: dict[str, str] = {}
     user_modules: list[ModuleType] = []
@@ -283,26 +279,38 @@ def capture_notebook_classes(classes: list[type], code_dir: Path) -> str:
             user_modules += _user_modules_of(namespace, name)
         elif _literal(value):
             synthesized[name] = f"{name} = {value!r}"
+    return wanted, synthesized, user_modules
+
+
+def _module_text(names: str, wanted: dict[str, _Definition], synthesized: dict[str, str]) -> str:
+    """The captured module: imports first, then synthesized values, then cells in order."""
     imports = sorted((d for d in wanted.values() if d.is_import), key=lambda d: d.order)
     bodies = sorted((d for d in wanted.values() if not d.is_import), key=lambda d: d.order)
+    is_import = ("import ", "from ")
     lines = [
         f'"""Code of {names}, captured by jupyter_registry from the notebook."""',
         "",
         *dict.fromkeys(d.text for d in imports),
-        *dict.fromkeys(s for s in synthesized.values() if s.startswith(("import ", "from "))),
+        *dict.fromkeys(s for s in synthesized.values() if s.startswith(is_import)),
         "",
-        *(s for s in synthesized.values() if not s.startswith(("import ", "from "))),
+        *(s for s in synthesized.values() if not s.startswith(is_import)),
     ]
     for definition in bodies:
         lines += ["", "", definition.text]
     text = "\n".join(lines).strip() + "\n"
     compile(text, "<captured notebook code>", "exec")
-    defined = set(wanted) | set(synthesized)
+    return text
+
+
+def _warn_unresolved(
+    names: str, wanted: dict[str, _Definition], defined: set[str], namespace: dict[str, Any]
+) -> None:
+    """Say which notebook values the code uses but a fresh process will not have."""
     unresolved = sorted(
         {
             name
-            for d in bodies
-            if d.node is not None
+            for d in wanted.values()
+            if not d.is_import and d.node is not None
             for name in _names_used(d.node) - _names_bound_inside(d.node) - defined
             if name in namespace
         }
@@ -313,8 +321,25 @@ def capture_notebook_classes(classes: list[type], code_dir: Path) -> str:
             "cannot be stored as code (not a literal, function, class or import); a fresh "
             "process will not have them. Pass them as constructor arguments or buffers.",
             CodeCaptureWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
+
+
+def capture_notebook_classes(classes: list[type], code_dir: Path) -> str:
+    """Write the notebook code ``classes`` need as ``code_dir/model_def.py``; its module name."""
+    namespace = vars(sys.modules["__main__"])
+    definitions = _definitions(_cells(classes))
+    tops = [cls.__qualname__.partition(".")[0] for cls in classes]
+    for cls, top in zip(classes, tops, strict=True):
+        if top not in definitions or definitions[top].is_import:
+            raise ValidationError(
+                f"cannot find the source of class {cls.__qualname__!r} in this kernel's history; "
+                "define it in a cell of this notebook or in a .py module"
+            )
+    names = ", ".join(cls.__qualname__ for cls in classes)
+    wanted, synthesized, user_modules = _dependencies(tops, definitions, namespace)
+    text = _module_text(names, wanted, synthesized)
+    _warn_unresolved(names, wanted, set(wanted) | set(synthesized), namespace)
     code_dir.mkdir(parents=True, exist_ok=True)
     for module in user_modules:
         copy_project(module, code_dir)

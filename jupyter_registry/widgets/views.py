@@ -206,6 +206,15 @@ class ModelList(_View):
         self.card: ModelCard | None = None
         self._quiet = True
 
+        self._make_controls(query, page_size)
+        self._wire_controls()
+        super().__init__(self._rows(), watch=True)
+        self.add_class("jr-model-list")
+        self._quiet = False
+        self.refresh()
+
+    def _make_controls(self, query: ListModelsQuery, page_size: int) -> None:
+        """The filter, sort and paging controls, set to ``query``."""
         self.name_filter = _search_box("Name", query.name, "16em")
         self.description_filter = _search_box("Description", query.description, "20em")
         self.labels_filter = w.TagsInput(
@@ -239,6 +248,8 @@ class ModelList(_View):
         )
         self.details = w.VBox()
 
+    def _wire_controls(self) -> None:
+        """CSS hooks for tests and styles, and what each control does when changed."""
         for control, css in (
             (self.name_filter, "jr-name-filter"),
             (self.description_filter, "jr-description-filter"),
@@ -257,6 +268,7 @@ class ModelList(_View):
         self.refresh_button.on_click(lambda _b: self.refresh())
         self.model_select.observe(self._on_select, "value")
 
+    def _rows(self) -> list[w.Widget]:
         filters_row = w.HBox(
             [
                 self.name_filter,
@@ -270,13 +282,7 @@ class ModelList(_View):
             [self.sort_by, self.order_by, self.archived, self.refresh_button],
             layout=w.Layout(flex_flow="row wrap", align_items="center"),
         )
-        super().__init__(
-            [filters_row, sort_row, self.table, self.pager, self.model_select, self.details],
-            watch=True,
-        )
-        self.add_class("jr-model-list")
-        self._quiet = False
-        self.refresh()
+        return [filters_row, sort_row, self.table, self.pager, self.model_select, self.details]
 
     # --- querying ---------------------------------------------------------
 
@@ -428,6 +434,15 @@ class VersionTable(_View):
         self._listeners: list[Callable[[], None]] = []
         self._quiet = True
 
+        self._make_controls(page_size)
+        self._wire_controls()
+        super().__init__(self._rows(), watch=watch)
+        self.add_class("jr-version-table-view")
+        self._quiet = False
+        self.refresh()
+
+    def _make_controls(self, page_size: int) -> None:
+        """The table, pager and the row actions' controls."""
         self.title = w.HTML()
         self.refresh_button = _button("Refresh", "refresh", "query the registry again")
         self.table = w.HTML()
@@ -451,6 +466,8 @@ class VersionTable(_View):
         self.download_button = _button("Download", "download", "copy the version's files")
         self._clipboard = w.Output(layout=w.Layout(display="none"))
 
+    def _wire_controls(self) -> None:
+        """CSS hooks for tests and styles, and what each control does."""
         self.version_select.add_class("jr-version-select")
         self.snippet_text.add_class("jr-snippet")
         self.pager.size.observe(lambda _c: self._size_changed(), "value")
@@ -461,6 +478,7 @@ class VersionTable(_View):
         self.snippet_button.on_click(lambda _b: self.copy_snippet())
         self.download_button.on_click(lambda _b: self.download(self.folder_text.value or None))
 
+    def _rows(self) -> list[w.Widget]:
         actions = w.HBox(
             [
                 self.version_select,
@@ -473,20 +491,8 @@ class VersionTable(_View):
             ],
             layout=w.Layout(flex_flow="row wrap", align_items="center"),
         )
-        super().__init__(
-            [
-                w.HBox([self.title, self.refresh_button], layout=w.Layout(align_items="center")),
-                self.table,
-                self.pager,
-                actions,
-                self.snippet_text,
-                self._clipboard,
-            ],
-            watch=watch,
-        )
-        self.add_class("jr-version-table-view")
-        self._quiet = False
-        self.refresh()
+        header = w.HBox([self.title, self.refresh_button], layout=w.Layout(align_items="center"))
+        return [header, self.table, self.pager, actions, self.snippet_text, self._clipboard]
 
     def on_change(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after an action here changed the registry."""

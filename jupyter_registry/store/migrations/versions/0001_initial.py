@@ -19,6 +19,11 @@ TIME = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    """Create the first schema.
+
+    Long because it spells out every table and index as they were then,
+    without importing the ORM (which describes the schema of today).
+    """
     op.create_table(
         "models",
         sa.Column("id", sa.Integer, primary_key=True),

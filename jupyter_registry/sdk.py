@@ -257,6 +257,7 @@ class Model:
     description = property(lambda self: self._info.description)
     notes = property(lambda self: self._info.notes)
     labels = property(lambda self: list(self._info.labels))
+    aliases = property(lambda self: dict(self._info.aliases))
     metadata = property(lambda self: dict(self._info.metadata))
     archived = property(lambda self: self._info.archived)
     num_versions = property(lambda self: self._info.num_versions)

@@ -52,7 +52,7 @@ _current_checkpoint: Checkpoint | None = None
 
 
 def _frames() -> Any:
-    """The DataFrame builders, imported on first use: pandas takes ~0.5 s to import."""
+    """The DataFrame builders, imported on first use: pandas is slow to import."""
     from . import frames
 
     return frames
@@ -420,9 +420,9 @@ def _make_client(
         config.artifacts = artifacts
     service = RegistryService.from_config(config)
     if storage_options is not None:
-        from .artifacts import BlobStore
+        from .artifacts import open_blob_store
 
-        service.blobs = BlobStore(config.artifacts, storage_options)
+        service.blobs = open_blob_store(config.artifacts, storage_options)
     return LocalClient(service)
 
 

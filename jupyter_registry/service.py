@@ -25,7 +25,7 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
-from .artifacts import BlobStore
+from .artifacts import BlobStore, open_blob_store
 from .config import RegistryConfig
 from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from .schemas import (
@@ -130,11 +130,14 @@ class RegistryService:
     @classmethod
     def from_config(cls, config: RegistryConfig | None = None) -> RegistryService:
         config = config or RegistryConfig()
-        return cls(SqlStore(config.database), BlobStore(config.artifacts, config.storage_options))
+        return cls(
+            SqlStore(config.database), open_blob_store(config.artifacts, config.storage_options)
+        )
 
     def close(self) -> None:
         """Release the database connections; the service is not used afterwards."""
         self.store.close()
+        self.blobs.close()
 
     def _emit(self, *changes: Change) -> None:
         """Tell listeners about committed changes; one failing listener fails nothing else.

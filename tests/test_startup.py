@@ -74,7 +74,7 @@ def test_an_older_database_is_still_upgraded(registry_home: Path) -> None:
     """The cheap revision check does not skip a migration that is due."""
     registry = Registry()
     registry.create_model("kept")
-    engine = registry._client.service.store.engine  # type: ignore[attr-defined]
+    engine = registry.client.service.store.engine
     migrate.downgrade(engine, "0001")
     assert migrate.current_revision(engine) == "0001"
     assert [m.name for m in Registry().get_models()] == ["kept"]

@@ -33,7 +33,7 @@ SERVICE = "registry"
 
 
 def hub_config(folder: Path, port: int, registry_port: int, admin_token: str) -> str:
-    """A jupyterhub_config.py as in docs/team.md, on loopback ports, with folders under ``folder``."""
+    """docs/team.md's jupyterhub_config.py with loopback ports and folders under ``folder``."""
     hub = f"http://127.0.0.1:{port}/"
     singleuser = [sys.executable, "-m", "jupyterhub.singleuser"]
     if os.geteuid() == 0:

@@ -65,8 +65,12 @@ def start_jupyter(
     env: dict[str, str] | None = None,
     timeout: float = 60,
     extra_config: dict[str, Any] | None = None,
+    ready_status: int = 200,
 ) -> JupyterServer:
-    """Start ``jupyter server`` with ``c.RegistryConfig`` set from ``registry``."""
+    """Start ``jupyter server`` with ``c.RegistryConfig`` set from ``registry``.
+
+    It is ready when listing models answers ``ready_status``.
+    """
     folder = Path(tempfile.mkdtemp(prefix="jr-jupyter-"))
     token = uuid.uuid4().hex
     port = free_port()
@@ -107,7 +111,7 @@ def start_jupyter(
             raise RuntimeError(f"jupyter server exited:\n{server.log()[-3000:]}")
         try:
             status = requests.get(server.api("models"), headers=server.headers(), timeout=2)
-            if status.status_code == 200:
+            if status.status_code == ready_status:
                 return server
         except requests.ConnectionError:
             pass

@@ -244,7 +244,7 @@ def _share_with_kernels(config: RegistryConfig, log: Any) -> None:
     """Kernels reach the central registry as this user, and nothing else of the registry's."""
     for key in (ENV_DATABASE, ENV_ARTIFACTS, ENV_STORAGE_OPTIONS):
         if os.environ.pop(key, None) is not None:
-            log.warning("jupyter_registry: %s is not passed to kernels: they use %s", key, ENV_SERVER)
+            log.warning("jupyter_registry: %s not passed to kernels: they use %s", key, ENV_SERVER)
     os.environ[ENV_SERVER] = config.server
     if config.token:
         os.environ[ENV_TOKEN] = config.token

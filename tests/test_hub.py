@@ -1,0 +1,197 @@
+"""One registry for a whole JupyterHub, end to end (issue 15, SPEC §7).
+
+A real JupyterHub (tests/hub_proc.py): the registry runs once as the hub
+service ``registry``; alice's and bob's single-user servers forward their
+registry API to it and their kernels reach it as their user. Alice registers
+and promotes a torch model from a kernel in her server; bob sees it through
+his server's forwarded API and loads it in his kernel. Neither kernel holds
+anything of the registry's storage.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from hub_proc import Hub, start_hub
+from jupyter_client import BlockingKernelClient
+from test_server_kernel import run_in_kernel
+
+pytestmark = pytest.mark.slow
+
+REGISTER = """
+import json, os
+import torch
+from jupyter_registry import Registry
+
+class TinyNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.layer(x)
+
+registry = Registry()
+torch.manual_seed(0)
+model = registry.create_model("team-net", description="shared through the hub")
+first = model.register_version(registry.save_checkpoint(TinyNet()))
+model.register_version(registry.save_checkpoint(TinyNet()))
+model.set_alias("production", first.version)
+print("RESULT", json.dumps({
+    "client": type(registry.client).__name__,
+    "production": first.version,
+    "weights": float(registry.get_model_version("team-net:production").load().layer.weight.sum()),
+}))
+"""
+
+LOAD = """
+import json
+from jupyter_registry import Registry
+
+registry = Registry()
+net = registry.get_model_version("team-net:production").load()
+print("RESULT", json.dumps({"class": type(net).__name__, "weights": float(net.layer.weight.sum())}))
+"""
+
+ENVIRONMENT = "import json, os; print('RESULT', json.dumps(dict(os.environ)))"
+
+
+@dataclass
+class Member:
+    """A hub user with a running single-user server and a token acting as them."""
+
+    name: str
+    token: str
+    server: str
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+    def registry_api(self, *path: str) -> str:
+        """The registry API of this user's own server (forwarded to the hub service)."""
+        return self.server + "registry/api/v1/" + "/".join(path)
+
+
+@pytest.fixture(scope="module")
+def hub() -> Iterator[Hub]:
+    hub = start_hub()
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture(scope="module")
+def members(hub: Hub) -> dict[str, Member]:
+    tokens = {name: hub.add_user(name) for name in ("alice", "bob")}
+    return {name: Member(name, token, hub.start_server(name)) for name, token in tokens.items()}
+
+
+@contextmanager
+def kernel(hub: Hub, member: Member) -> Iterator[BlockingKernelClient]:
+    """A kernel started by ``member``'s server through the hub, driven over its connection file."""
+    started = requests.post(
+        f"{member.server}api/kernels", json={"name": "python3"}, headers=member.headers()
+    )
+    started.raise_for_status()
+    runtime = hub.home(member.name) / ".local/share/jupyter/runtime"
+    connection = runtime / f"kernel-{started.json()['id']}.json"
+    deadline = time.monotonic() + 60
+    while not connection.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    client = BlockingKernelClient(connection_file=str(connection))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        yield client
+    finally:
+        client.stop_channels()
+
+
+def run_json(client: BlockingKernelClient, code: str) -> Any:
+    """The JSON the code prints on its ``RESULT`` line (warnings may print around it)."""
+    output = run_in_kernel(client, code)
+    results = [line for line in output.splitlines() if line.startswith("RESULT ")]
+    assert results, output
+    return json.loads(results[-1].removeprefix("RESULT "))
+
+
+def assert_no_storage(environment: dict[str, str], hub: Hub) -> None:
+    """A kernel has the registry's URL and a user token, nothing of its database or bucket."""
+    assert environment["JUPYTER_REGISTRY_SERVER"] == hub.registry
+    assert environment["JUPYTER_REGISTRY_TOKEN"] == environment["JUPYTERHUB_API_TOKEN"]
+    storage = str(hub.folder / "registry")
+    for key, value in environment.items():
+        assert key not in ("JUPYTER_REGISTRY_DATABASE", "JUPYTER_REGISTRY_ARTIFACTS"), key
+        assert "STORAGE_OPTIONS" not in key and not key.startswith("AWS_"), key
+        assert storage not in value and "sqlite:" not in value, (key, value)
+
+
+def test_a_model_promoted_in_one_users_kernel_is_every_users(
+    hub: Hub, members: dict[str, Member]
+) -> None:
+    alice, bob = members["alice"], members["bob"]
+    with kernel(hub, alice) as client:
+        registered = run_json(client, REGISTER)
+        assert_no_storage(run_json(client, ENVIRONMENT), hub)
+    assert registered["client"] == "HttpClient"
+
+    seen = requests.get(bob.registry_api("models", "team-net"), headers=bob.headers())
+    assert seen.status_code == 200, seen.text
+    model = seen.json()
+    assert model["aliases"] == {"production": registered["production"]}
+    assert model["num_versions"] == 2
+    assert model["created_by"] == "alice"
+    history = requests.get(bob.registry_api("models", "team-net", "history"), headers=bob.headers())
+    actors = {(a["action"], a["user"]) for a in history.json()["actions"]}
+    assert ("model.created", "alice") in actors
+    assert all(user == "alice" for _, user in actors), actors
+
+    with kernel(hub, bob) as client:
+        loaded = run_json(client, LOAD)
+        assert_no_storage(run_json(client, ENVIRONMENT), hub)
+    assert loaded == {"class": "TinyNet", "weights": registered["weights"]}
+
+
+def test_each_server_acts_as_its_own_user(hub: Hub, members: dict[str, Member]) -> None:
+    alice, bob = members["alice"], members["bob"]
+    made = requests.post(
+        bob.registry_api("models"), json={"name": "bobs-model"}, headers=bob.headers()
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["created_by"] == "bob"
+    # Bob's token opens neither alice's server nor, through it, her identity.
+    through_alice = requests.post(
+        alice.registry_api("models"), json={"name": "as-alice"}, headers=bob.headers()
+    )
+    assert through_alice.status_code in (401, 403)
+    assert through_alice.json()["error"]["type"] in ("Unauthorized", "Forbidden")
+    missing = requests.get(bob.registry_api("models", "as-alice"), headers=bob.headers())
+    assert missing.status_code == 404
+    # The service itself refuses a request without a hub token.
+    anonymous = requests.get(f"{hub.registry}registry/api/v1/models")
+    assert anonymous.status_code in (401, 403)
+    assert "bobs-model" not in anonymous.text
+
+
+def test_uploads_and_downloads_pass_through_a_users_server(
+    members: dict[str, Member], tmp_path: Path
+) -> None:
+    from jupyter_registry import Registry
+
+    bob = members["bob"]
+    folder = tmp_path / "checkpoint"
+    folder.mkdir()
+    payload = bytes(range(256)) * (8 * 4096)  # 8 MiB
+    (folder / "weights.bin").write_bytes(payload)
+    registry = Registry(server=bob.server, token=bob.token)
+    checkpoint = registry.create_checkpoint(folder)
+    copy = registry.get_checkpoint(checkpoint.uuid).download(tmp_path / "copy")
+    assert (copy / "weights.bin").read_bytes() == payload

@@ -181,6 +181,28 @@ def test_each_server_acts_as_its_own_user(hub: Hub, members: dict[str, Member]) 
     assert "bobs-model" not in anonymous.text
 
 
+def test_the_service_serves_the_registry_and_nothing_else(
+    hub: Hub, members: dict[str, Member]
+) -> None:
+    # The service holds the storage credentials: no user may run code or read files there.
+    alice = members["alice"]
+    service = hub.registry
+    models = requests.get(f"{service}registry/api/v1/models", headers=alice.headers())
+    assert models.status_code == 200
+    for method, path in (
+        ("POST", "api/kernels"),
+        ("GET", "api/kernels"),
+        ("POST", "api/terminals"),
+        ("GET", "api/contents"),
+        ("POST", "api/sessions"),
+    ):
+        response = requests.request(
+            method, service + path, json={"name": "python3"}, headers=alice.headers()
+        )
+        assert response.status_code in (403, 404), (method, path, response.status_code)
+    assert not list((hub.folder / "registry").glob("*.ipynb"))
+
+
 def test_uploads_and_downloads_pass_through_a_users_server(
     members: dict[str, Member], tmp_path: Path
 ) -> None:

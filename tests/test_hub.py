@@ -20,9 +20,21 @@ from typing import Any
 
 import pytest
 import requests
-from hub_proc import Hub, start_hub
+from browser import CHROMIUM, CHROMIUM_ARGS
+from hub_proc import PASSWORD, Hub, start_hub
 from jupyter_client import BlockingKernelClient
+from test_lab_panel import (
+    LAB_EXTENSION,
+    Page,
+    jp_asyncio_loop,  # noqa: F401 - Playwright's sync API needs pytest-jupyter's loop off
+    jp_server_cleanup,  # noqa: F401
+    open_model,
+    open_panel,
+    shot,
+)
 from test_server_kernel import run_in_kernel
+
+from jupyter_registry import Registry
 
 pytestmark = pytest.mark.slow
 
@@ -206,8 +218,6 @@ def test_the_service_serves_the_registry_and_nothing_else(
 def test_uploads_and_downloads_pass_through_a_users_server(
     members: dict[str, Member], tmp_path: Path
 ) -> None:
-    from jupyter_registry import Registry
-
     bob = members["bob"]
     folder = tmp_path / "checkpoint"
     folder.mkdir()
@@ -217,3 +227,39 @@ def test_uploads_and_downloads_pass_through_a_users_server(
     checkpoint = registry.create_checkpoint(folder)
     copy = registry.get_checkpoint(checkpoint.uuid).download(tmp_path / "copy")
     assert (copy / "weights.bin").read_bytes() == payload
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's /usr/bin/chromium")
+@pytest.mark.skipif(
+    not (LAB_EXTENSION / "package.json").exists(), reason="the lab extension is not built"
+)
+def test_bob_sees_alices_promoted_version_in_his_panel(
+    hub: Hub, members: dict[str, Member], model_folder: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    alice = members["alice"]
+    registry = Registry(server=alice.server, token=alice.token)
+    model = registry.create_model("panel-model", description="made by alice")
+    model.register_version(registry.create_checkpoint(model_folder), aliases=["production"])
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            page.set_default_timeout(60_000)
+            page.goto(f"{hub.url}hub/login")
+            page.fill("#username_input", "bob")
+            page.fill("#password_input", PASSWORD)
+            page.click("#login_submit")
+            page.wait_for_url("**/user/bob/**")
+            page.goto(f"{hub.url}user/bob/lab")
+            page.wait_for_selector("#jp-main-dock-panel")
+            panel = open_panel(Page(page, [], []))
+            open_model(panel, "panel-model")
+            v1 = panel.locator('tr[data-version="1"]')
+            v1.wait_for()
+            assert v1.locator('[data-chip="production"]').is_visible()
+            shot(page, "hub-bob-panel")
+        finally:
+            browser.close()

@@ -27,6 +27,7 @@ would be recorded under the wrong name; it is refused with 403.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -48,12 +49,13 @@ from ..config import (
     RegistryConfig,
 )
 from .base import ApiError, RegistryHandler
+from .blobs import MAX_UPLOAD_BYTES
+from .tornado_tuning import large_body_chunks
 
 FORWARD_KEY = "jupyter_registry_upstream"
 ENV_HUB_USER = "JUPYTERHUB_USER"
-MAX_UPLOAD_BYTES = 1 << 40
 PIPE_DEPTH = 8  # upload chunks queued for upstream: a few MiB in flight per request
-RELAY_BYTES = 1024 * 1024
+RELAY_BYTES = 1024 * 1024  # per read from the client and from upstream
 STALL_SECONDS = 600
 REQUEST_HEADERS = (
     "Accept",
@@ -98,6 +100,7 @@ class ForwardHandler(RegistryHandler):
 
     _body: asyncio.Queue[bytes | None] | None = None
     _exchange: asyncio.Future[httpx.Response] | None = None
+    _large_chunks: contextlib.ExitStack | None = None
 
     @property
     def upstream(self) -> Upstream:
@@ -124,6 +127,8 @@ class ForwardHandler(RegistryHandler):
                 f"it acts as {owner}; use your own server",
             )
         self.request.connection.set_max_body_size(MAX_UPLOAD_BYTES)
+        self._large_chunks = contextlib.ExitStack()
+        self._large_chunks.enter_context(large_body_chunks(self.request.connection, RELAY_BYTES))
         self._body = asyncio.Queue(maxsize=PIPE_DEPTH)
         self._exchange = asyncio.ensure_future(self._send())
 
@@ -166,6 +171,10 @@ class ForwardHandler(RegistryHandler):
         if self._exchange is not None and not self._exchange.done():
             self._exchange.cancel()
         super().on_connection_close()
+
+    def on_finish(self) -> None:
+        if self._large_chunks is not None:
+            self._large_chunks.close()
 
     def compute_etag(self) -> None:
         """Upstream's ETag is relayed as it is; a streamed body has no whole to hash here."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from servers import free_port, stop_process
+from servers import free_port, stop_process, wait_until_up
 
 PROXY = Path(__file__).parents[1] / "scripts/hub-proxy/node_modules/.bin/configurable-http-proxy"
 PASSWORD = "registry-team"
@@ -129,15 +129,8 @@ def start_hub(timeout: float = 90) -> Hub:
         env=env,
     )
     hub = Hub(process, folder, f"http://127.0.0.1:{port}/", admin_token)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"jupyterhub exited:\n{hub.log()[-4000:]}")
-        try:
-            if requests.get(f"{hub.url}hub/api/", timeout=2).status_code == 200:
-                return hub
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.3)
+    if wait_until_up(process, lambda: requests.get(f"{hub.url}hub/api/", timeout=2).ok, timeout):
+        return hub
+    log = hub.log()
     hub.stop()
-    raise RuntimeError(f"jupyterhub did not start in time:\n{hub.log()[-4000:]}")
+    raise RuntimeError(f"jupyterhub did not start:\n{log[-4000:]}")

@@ -11,9 +11,8 @@ anything of the registry's storage.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import requests
 from browser import CHROMIUM, CHROMIUM_ARGS
 from hub_proc import PASSWORD, Hub, start_hub
 from jupyter_client import BlockingKernelClient
+from jupyter_proc import run_in_kernel, server_kernel
 from test_lab_panel import (
     LAB_EXTENSION,
     Page,
@@ -32,7 +32,6 @@ from test_lab_panel import (
     open_panel,
     shot,
 )
-from test_server_kernel import run_in_kernel
 
 from jupyter_registry import Registry
 
@@ -105,26 +104,10 @@ def members(hub: Hub) -> dict[str, Member]:
     return {name: Member(name, token, hub.start_server(name)) for name, token in tokens.items()}
 
 
-@contextmanager
-def kernel(hub: Hub, member: Member) -> Iterator[BlockingKernelClient]:
-    """A kernel started by ``member``'s server through the hub, driven over its connection file."""
-    started = requests.post(
-        f"{member.server}api/kernels", json={"name": "python3"}, headers=member.headers()
-    )
-    started.raise_for_status()
+def kernel(hub: Hub, member: Member) -> AbstractContextManager[BlockingKernelClient]:
+    """A kernel in ``member``'s server, started through the hub's proxy."""
     runtime = hub.home(member.name) / ".local/share/jupyter/runtime"
-    connection = runtime / f"kernel-{started.json()['id']}.json"
-    deadline = time.monotonic() + 60
-    while not connection.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    client = BlockingKernelClient(connection_file=str(connection))
-    client.load_connection_file()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=120)
-        yield client
-    finally:
-        client.stop_channels()
+    return server_kernel(member.server, member.headers(), runtime)
 
 
 def run_json(client: BlockingKernelClient, code: str) -> Any:

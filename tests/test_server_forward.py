@@ -8,13 +8,14 @@ user's server does (tests/test_hub.py runs the same through a real hub).
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from jupyter_proc import JupyterServer, PeakRss, start_jupyter
+from jupyter_proc import JupyterServer, PeakRss, run_in_kernel, server_kernel, start_jupyter
 from servers import free_port
 
 from benchmarks.transfer import MIB, write_random
@@ -135,6 +136,37 @@ def test_an_edge_on_a_hub_forwards_only_its_owner(central: JupyterServer) -> Non
     finally:
         shared.stop()
     assert requests.get(central.api("models", "x"), headers=central.headers()).status_code == 404
+
+
+def test_kernels_get_the_central_url_and_token_and_no_storage(
+    central: JupyterServer, tmp_path: Path
+) -> None:
+    runtime = tmp_path / "runtime"
+    stray = {
+        "JUPYTER_REGISTRY_DATABASE": f"sqlite:///{tmp_path / 'stray.db'}",
+        "JUPYTER_REGISTRY_STORAGE_OPTIONS": '{"secret": "s3cr3t"}',
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+    }
+    edge = start_jupyter({"server": central.url, "token": central.token}, env=stray)
+    try:
+        with server_kernel(edge.url, edge.headers(), runtime) as client:
+            output = run_in_kernel(
+                client,
+                "import json, os\n"
+                "from jupyter_registry import Registry\n"
+                "reg = Registry()\n"
+                "reg.create_model('made-in-an-edge-kernel')\n"
+                "print(json.dumps(dict(os.environ)))",
+            )
+    finally:
+        edge.stop()
+    environment = json.loads(output.splitlines()[-1])
+    assert environment["JUPYTER_REGISTRY_SERVER"] == central.url
+    assert environment["JUPYTER_REGISTRY_TOKEN"] == central.token
+    assert "JUPYTER_REGISTRY_DATABASE" not in environment
+    assert "s3cr3t" not in output
+    made = requests.get(central.api("models", "made-in-an-edge-kernel"), headers=central.headers())
+    assert made.status_code == 200
 
 
 def test_an_unreachable_central_registry_is_a_502() -> None:

@@ -221,32 +221,10 @@ class ForwardHandler(RegistryHandler):
     @tornado.web.authenticated
     @authorized
     async def get(self, _path: str) -> None:
+        """Every verb: relay the request upstream and stream the answer back."""
         await self._relay()
 
-    @tornado.web.authenticated
-    @authorized
-    async def head(self, _path: str) -> None:
-        await self._relay()
-
-    @tornado.web.authenticated
-    @authorized
-    async def post(self, _path: str) -> None:
-        await self._relay()
-
-    @tornado.web.authenticated
-    @authorized
-    async def put(self, _path: str) -> None:
-        await self._relay()
-
-    @tornado.web.authenticated
-    @authorized
-    async def patch(self, _path: str) -> None:
-        await self._relay()
-
-    @tornado.web.authenticated
-    @authorized
-    async def delete(self, _path: str) -> None:
-        await self._relay()
+    head = post = put = patch = delete = get
 
 
 def _share_with_kernels(config: RegistryConfig, log: Any) -> None:

@@ -244,5 +244,16 @@ def test_bob_sees_alices_promoted_version_in_his_panel(
             v1.wait_for()
             assert v1.locator('[data-chip="production"]').is_visible()
             shot(page, "hub-bob-panel")
+
+            # A write from bob's browser session (cookie and XSRF, not a token) is forwarded
+            # as bob.
+            panel.get_by_role("button", name="Models").click()
+            panel.get_by_title("Create model").click()
+            dialog = page.locator(".jp-Dialog")
+            dialog.get_by_label("Name").fill("made-in-bobs-panel")
+            dialog.get_by_role("button", name="Create").click()
+            panel.get_by_role("heading", name="made-in-bobs-panel").wait_for()
         finally:
             browser.close()
+    made = registry.get_model("made-in-bobs-panel")
+    assert made.info.created_by == "bob"

@@ -15,15 +15,14 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 from tornado.ioloop import IOLoop
 
-from ..config import ENV_ARTIFACTS, ENV_DATABASE, RegistryConfig
+from ..config import ENV_ARTIFACTS, ENV_DATABASE, ENV_STORAGE_OPTIONS, RegistryConfig
 from ..service import RegistryService
 from .base import API_PREFIX, SERVICE_KEY, NotFoundHandler
 from .events import EventForwarder
+from .forward import forward_registry
 from .openapi import OpenAPIHandler
 from .routes import ROUTES, tornado_pattern
 from .webhooks import RegistryWebhooks, WebhookSender
-
-ENV_STORAGE_OPTIONS = "JUPYTER_REGISTRY_STORAGE_OPTIONS"
 
 
 def _share_with_kernels(config: RegistryConfig) -> None:
@@ -38,6 +37,9 @@ def _share_with_kernels(config: RegistryConfig) -> None:
 
 def _load_jupyter_server_extension(server_app: Any) -> None:
     config = RegistryConfig(config=server_app.config)
+    if config.server:
+        forward_registry(server_app, config)
+        return
     service = RegistryService.from_config(config)
     loop = IOLoop.current()
     if getattr(server_app, "event_logger", None) is not None:

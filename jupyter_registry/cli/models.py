@@ -64,6 +64,8 @@ def model_details(info: DescribeModel) -> str:
             ("Archived", info.archived),
             ("Versions", info.num_versions),
             ("Created", info.creation_time),
+            ("Created by", info.created_by),
+            ("Maintainers", info.maintainers),
             ("Updated", info.last_updated_time),
             ("Metadata", info.metadata),
         ]
@@ -343,3 +345,43 @@ def metadata_remove(inv: Invocation, name: str, keys: tuple[str, ...]) -> None:
     found = inv.registry.get_model(name)
     found.remove_metadata(list(keys))
     _show_metadata(inv, found)
+
+
+@click.group(cls=OrderedGroup, context_settings=CONTEXT_SETTINGS)
+def maintainers() -> None:
+    """List, add or remove a model's maintainers (who may archive, delete and promote it)."""
+
+
+model.add_command(maintainers)
+
+
+def _show_maintainers(inv: Invocation, name: str, users: list[str], done: str) -> None:
+    listed = ", ".join(users) or "none"
+    inv.emit({"maintainers": users}, f"{done}Maintainers of {name}: {listed}")
+
+
+@registry_command(maintainers, "list")
+@click.argument("name")
+def maintainers_list(inv: Invocation, name: str) -> None:
+    """Show who maintains a model (the creator first)."""
+    _show_maintainers(inv, name, inv.registry.get_model(name).maintainers, "")
+
+
+@registry_command(maintainers, "add")
+@click.argument("name")
+@click.argument("user")
+def maintainers_add(inv: Invocation, name: str, user: str) -> None:
+    """Make USER a maintainer of model NAME (maintainers and admins only)."""
+    found = inv.registry.get_model(name)
+    found.add_maintainer(user)
+    _show_maintainers(inv, name, found.maintainers, f"Added {user}. ")
+
+
+@registry_command(maintainers, "remove")
+@click.argument("name")
+@click.argument("user")
+def maintainers_remove(inv: Invocation, name: str, user: str) -> None:
+    """Remove USER from the maintainers of model NAME (maintainers and admins only)."""
+    found = inv.registry.get_model(name)
+    found.remove_maintainer(user)
+    _show_maintainers(inv, name, found.maintainers, f"Removed {user}. ")

@@ -30,6 +30,7 @@ from .schemas import (
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeIdentity,
     DescribeModel,
     DescribeVersion,
     ListModelsQuery,
@@ -494,6 +495,10 @@ class Registry:
     @property
     def client(self) -> RegistryClient:
         return self._client
+
+    def identity(self) -> DescribeIdentity:
+        """Who this registry takes you to be, your role, and its trust rules (SPEC §7)."""
+        return self._client.get_identity()
 
     # models
 

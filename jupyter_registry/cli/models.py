@@ -349,7 +349,7 @@ def metadata_remove(inv: Invocation, name: str, keys: tuple[str, ...]) -> None:
 
 @click.group(cls=OrderedGroup, context_settings=CONTEXT_SETTINGS)
 def maintainers() -> None:
-    """List, add or remove a model's maintainers (who may archive, delete and promote it)."""
+    """List, add or remove a model's maintainers."""
 
 
 model.add_command(maintainers)
@@ -363,7 +363,10 @@ def _show_maintainers(inv: Invocation, name: str, users: list[str], done: str) -
 @registry_command(maintainers, "list")
 @click.argument("name")
 def maintainers_list(inv: Invocation, name: str) -> None:
-    """Show who maintains a model (the creator first)."""
+    """Show who maintains a model.
+
+    The creator comes first, then the others in the order they were added.
+    """
     _show_maintainers(inv, name, inv.registry.get_model(name).maintainers, "")
 
 
@@ -371,7 +374,10 @@ def maintainers_list(inv: Invocation, name: str) -> None:
 @click.argument("name")
 @click.argument("user")
 def maintainers_add(inv: Invocation, name: str, user: str) -> None:
-    """Make USER a maintainer of model NAME (maintainers and admins only)."""
+    """Make USER a maintainer of model NAME.
+
+    Only the model's maintainers and admins may.
+    """
     found = inv.registry.get_model(name)
     found.add_maintainer(user)
     _show_maintainers(inv, name, found.maintainers, f"Added {user}. ")
@@ -381,7 +387,10 @@ def maintainers_add(inv: Invocation, name: str, user: str) -> None:
 @click.argument("name")
 @click.argument("user")
 def maintainers_remove(inv: Invocation, name: str, user: str) -> None:
-    """Remove USER from the maintainers of model NAME (maintainers and admins only)."""
+    """Remove USER from the maintainers of NAME.
+
+    Only the model's maintainers and admins may.
+    """
     found = inv.registry.get_model(name)
     found.remove_maintainer(user)
     _show_maintainers(inv, name, found.maintainers, f"Removed {user}. ")

@@ -479,3 +479,28 @@ def test_an_existing_registry_is_upgraded_in_place(backend: Backend, model_folde
     assert "model_maintainers" not in inspect(engine).get_table_names()
     upgrade(engine)
     assert registry.get_model("by-alice").maintainers == ["alice"]
+
+
+@pytest.mark.slow
+def test_a_refused_magic_is_one_line(
+    tmp_path: Path, ns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a kernel, a member may register versions of a teammate's model but not promote them."""
+    from test_magics import run_notebook, text_of
+
+    name = f"{ns}magic"
+    monkeypatch.setenv(ENV_USER, ANA)
+    Registry().create_model(name)
+    monkeypatch.setenv(ENV_USER, BEN)  # the kernel is ben's
+    cells = [
+        "%load_ext jupyter_registry",
+        "open('weights.bin', 'wb').write(b'trained')",
+        f"%register_version {name} weights.bin --alias staging",
+        f"%register_version {name} weights.bin --alias production",
+    ]
+    nb = run_notebook(tmp_path / "nb", cells, allow_errors=True)
+    assert f"Registered {name} v1" in text_of(nb.cells[2])
+    refusal = text_of(nb.cells[3]).strip()
+    assert "Traceback" not in refusal and len(refusal.splitlines()) == 1, refusal
+    assert refusal.startswith(f"UsageError: {BEN} may not set protected alias 'production'")
+    assert Registry().get_model(name).num_versions == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, TextIO
 
@@ -355,9 +355,9 @@ def maintainers() -> None:
 model.add_command(maintainers)
 
 
-def _show_maintainers(inv: Invocation, name: str, users: list[str], done: str) -> None:
-    listed = ", ".join(users) or "none"
-    inv.emit({"maintainers": users}, f"{done}Maintainers of {name}: {listed}")
+def _show_maintainers(inv: Invocation, found: Model, done: str = "") -> None:
+    listed = ", ".join(found.maintainers) or "none"
+    inv.emit({"maintainers": found.maintainers}, f"{done}Maintainers of {found.name}: {listed}")
 
 
 @registry_command(maintainers, "list")
@@ -367,30 +367,26 @@ def maintainers_list(inv: Invocation, name: str) -> None:
 
     The creator comes first, then the others in the order they were added.
     """
-    _show_maintainers(inv, name, inv.registry.get_model(name).maintainers, "")
+    _show_maintainers(inv, inv.registry.get_model(name))
 
 
-@registry_command(maintainers, "add")
-@click.argument("name")
-@click.argument("user")
-def maintainers_add(inv: Invocation, name: str, user: str) -> None:
-    """Make USER a maintainer of model NAME.
+def _maintainer_command(
+    verb: str, summary: str, change: Callable[[Model, str], None], done: str
+) -> None:
+    """``maintainers add`` and ``maintainers remove``: one SDK call, then the new list."""
 
-    Only the model's maintainers and admins may.
-    """
-    found = inv.registry.get_model(name)
-    found.add_maintainer(user)
-    _show_maintainers(inv, name, found.maintainers, f"Added {user}. ")
+    @registry_command(
+        maintainers, verb, help=f"{summary}\n\nOnly the model's maintainers and admins may."
+    )
+    @click.argument("name")
+    @click.argument("user")
+    def command(inv: Invocation, name: str, user: str) -> None:
+        found = inv.registry.get_model(name)
+        change(found, user)
+        _show_maintainers(inv, found, f"{done} {user}. ")
 
 
-@registry_command(maintainers, "remove")
-@click.argument("name")
-@click.argument("user")
-def maintainers_remove(inv: Invocation, name: str, user: str) -> None:
-    """Remove USER from the maintainers of NAME.
-
-    Only the model's maintainers and admins may.
-    """
-    found = inv.registry.get_model(name)
-    found.remove_maintainer(user)
-    _show_maintainers(inv, name, found.maintainers, f"Removed {user}. ")
+_maintainer_command("add", "Make USER a maintainer of model NAME.", Model.add_maintainer, "Added")
+_maintainer_command(
+    "remove", "Remove USER from the maintainers of NAME.", Model.remove_maintainer, "Removed"
+)

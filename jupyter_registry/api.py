@@ -29,17 +29,21 @@ from .schemas import (
     ALIAS_PATTERN,
     NAME_PATTERN,
     SHA256_PATTERN,
+    USER_PATTERN,
     VERSION_REF_PATTERN,
     BlobInfo,
     CheckName,
+    CheckUser,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeIdentity,
     DescribeModel,
     DescribeVersion,
     ListActionsResponse,
     ListCheckpointsQuery,
     ListCheckpointsResponse,
+    ListMaintainersResponse,
     ListModelsQuery,
     ListModelsResponse,
     ListVersionsResponse,
@@ -112,6 +116,10 @@ SHA256 = PathParam(
     parse=_as_validation_error(check_sha256, ""),
 )
 CHECKPOINT_UUID = PathParam(schema={"type": "string", "minLength": 1})
+USER = PathParam(
+    schema={"type": "string", "pattern": USER_PATTERN},
+    parse=lambda user: parse(CheckUser, {"user": user}).user,
+)
 
 PATH_PARAMS: dict[str, PathParam] = {
     "name": MODEL_NAME,
@@ -119,6 +127,7 @@ PATH_PARAMS: dict[str, PathParam] = {
     "alias": ALIAS,
     "sha256": SHA256,
     "checkpoint_uuid": CHECKPOINT_UUID,
+    "user": USER,
 }
 
 
@@ -179,8 +188,17 @@ class Operation:
 
 
 MODEL_ERRORS = (400, 404)
+#: a write may also be refused by the team rules (SPEC §7)
+WRITE_ERRORS = (400, 403, 404)
 
 OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "get_identity",
+        "GET",
+        "identity",
+        "Who the registry takes the caller to be, their role, and the trust rules",
+        response=DescribeIdentity,
+    ),
     Operation(
         "list_models",
         "GET",
@@ -199,7 +217,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body=CreateModel,
         response=DescribeModel,
         status=201,
-        errors=(400, 409),
+        errors=(400, 403, 409),
         location="models/{name}",
     ),
     Operation(
@@ -217,7 +235,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Change a model's description, notes, labels or archived flag",
         body=UpdateModel,
         response=DescribeModel,
-        errors=MODEL_ERRORS,
+        errors=WRITE_ERRORS,
     ),
     Operation(
         "delete_model",
@@ -225,7 +243,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "models/{name}",
         "Delete a model and its versions",
         status=204,
-        errors=MODEL_ERRORS,
+        errors=WRITE_ERRORS,
     ),
     Operation(
         "patch_model_metadata",
@@ -234,7 +252,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Merge top-level metadata keys and remove keys, in one transaction",
         body=PatchMetadata,
         response=DescribeModel,
-        errors=MODEL_ERRORS,
+        errors=WRITE_ERRORS,
     ),
     Operation(
         "get_history",
@@ -245,6 +263,30 @@ OPERATIONS: tuple[Operation, ...] = (
         query_fields=True,
         response=ListActionsResponse,
         errors=MODEL_ERRORS,
+    ),
+    Operation(
+        "list_maintainers",
+        "GET",
+        "models/{name}/maintainers",
+        "Who maintains the model (the creator first)",
+        response=ListMaintainersResponse,
+        errors=MODEL_ERRORS,
+    ),
+    Operation(
+        "add_maintainer",
+        "PUT",
+        "models/{name}/maintainers/{user}",
+        "Make a user a maintainer of the model (maintainers and admins only)",
+        response=ListMaintainersResponse,
+        errors=WRITE_ERRORS,
+    ),
+    Operation(
+        "remove_maintainer",
+        "DELETE",
+        "models/{name}/maintainers/{user}",
+        "Remove a maintainer of the model (maintainers and admins only)",
+        status=204,
+        errors=WRITE_ERRORS,
     ),
     Operation(
         "list_versions",
@@ -264,7 +306,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body=RegisterVersion,
         response=DescribeVersion,
         status=201,
-        errors=(400, 404, 409),
+        errors=(400, 403, 404, 409),
         location="models/{model_name}/versions/{version}",
     ),
     Operation(
@@ -282,7 +324,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Change a version's name, comment or notes",
         body=UpdateVersion,
         response=DescribeVersion,
-        errors=MODEL_ERRORS,
+        errors=WRITE_ERRORS,
     ),
     Operation(
         "delete_version",
@@ -290,7 +332,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "models/{name}/versions/{ref}",
         "Delete a version (its number is never reused)",
         status=204,
-        errors=MODEL_ERRORS,
+        errors=WRITE_ERRORS,
     ),
     Operation(
         "patch_version_metadata",
@@ -299,7 +341,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Merge and remove a version's top-level metadata keys, in one transaction",
         body=PatchMetadata,
         response=DescribeVersion,
-        errors=MODEL_ERRORS,
+        errors=WRITE_ERRORS,
     ),
     Operation(
         "set_alias",
@@ -308,7 +350,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Point an alias at a version, moving it from any other version",
         body=SetAlias,
         response=DescribeVersion,
-        errors=MODEL_ERRORS,
+        errors=WRITE_ERRORS,
     ),
     Operation(
         "remove_alias",
@@ -316,7 +358,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "models/{name}/aliases/{alias}",
         "Remove an alias",
         status=204,
-        errors=MODEL_ERRORS,
+        errors=WRITE_ERRORS,
     ),
     Operation(
         "list_checkpoints",
@@ -336,7 +378,7 @@ OPERATIONS: tuple[Operation, ...] = (
         body=CreateCheckpoint,
         response=DescribeCheckpoint,
         status=201,
-        errors=(400,),
+        errors=(400, 403),
         location="checkpoints/{uuid}",
     ),
     Operation(
@@ -353,7 +395,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "checkpoints/{checkpoint_uuid}",
         "Delete a checkpoint no version points at",
         status=204,
-        errors=(404, 409),
+        errors=(403, 404, 409),
     ),
     Operation(
         "blob_size",
@@ -381,7 +423,7 @@ OPERATIONS: tuple[Operation, ...] = (
         status=201,
         streamed=True,
         raw_body=True,
-        errors=(400, 413),
+        errors=(400, 403, 413),
     ),
 )
 

@@ -4,6 +4,12 @@
 a Jupyter config file) and by the embedded SDK, so a notebook's ``Registry()``
 and the server beside it resolve the same defaults: the environment first,
 then ``JUPYTER_REGISTRY_HOME``, then ``<jupyter data dir>/registry/``.
+
+The team rules (SPEC §7) are configured here too: who the registry names when
+Jupyter does not know the user, who is an admin, who may only read, whose
+captured code is trusted and which aliases are protected. Each list may also
+come from the environment, comma-separated, so a kernel's embedded registry
+follows the same rules as the server that started it.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import os
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import Unicode, default
+from traitlets import List, Unicode, default
 from traitlets.config import Configurable
 
 ENV_HOME = "JUPYTER_REGISTRY_HOME"
@@ -22,6 +28,21 @@ ENV_STORAGE_OPTIONS = "JUPYTER_REGISTRY_STORAGE_OPTIONS"
 ENV_SERVER = "JUPYTER_REGISTRY_SERVER"
 ENV_TOKEN = "JUPYTER_REGISTRY_TOKEN"
 ENV_HUB_TOKEN = "JUPYTERHUB_API_TOKEN"
+ENV_USER = "JUPYTER_REGISTRY_USER"
+#: Role lists read from the environment (comma-separated), by traitlet name.
+ENV_LISTS = {
+    "admin_users": "JUPYTER_REGISTRY_ADMIN_USERS",
+    "readonly_users": "JUPYTER_REGISTRY_READONLY_USERS",
+    "trusted_users": "JUPYTER_REGISTRY_TRUSTED_USERS",
+    "protected_aliases": "JUPYTER_REGISTRY_PROTECTED_ALIASES",
+}
+
+
+def _env_list(name: str, fallback: list[str]) -> list[str]:
+    value = os.environ.get(ENV_LISTS[name])
+    if value is None:
+        return fallback
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 class RegistryConfig(Configurable):
@@ -61,6 +82,57 @@ class RegistryConfig(Configurable):
         help="Token sent to `server`, acting as this server's user. Defaults to "
         "JUPYTER_REGISTRY_TOKEN, then JupyterHub's JUPYTERHUB_API_TOKEN.",
     )
+
+    default_user = Unicode(
+        "",
+        config=True,
+        help="Who the registry names when Jupyter does not know the user (plain token "
+        "authentication gives an anonymous random id) and in the embedded SDK. "
+        "Defaults to the operating-system user. Also read from JUPYTER_REGISTRY_USER.",
+    )
+    admin_users = List(
+        Unicode(),
+        config=True,
+        help="Users who may do everything. Also JUPYTER_REGISTRY_ADMIN_USERS (comma-separated).",
+    )
+    readonly_users = List(
+        Unicode(),
+        config=True,
+        help="Users who may only read (this wins over admin_users). "
+        "Also JUPYTER_REGISTRY_READONLY_USERS.",
+    )
+    trusted_users = List(
+        Unicode(),
+        config=True,
+        help="Users whose captured model code load() imports without trusted=True. "
+        "Also JUPYTER_REGISTRY_TRUSTED_USERS.",
+    )
+    protected_aliases = List(
+        Unicode(),
+        config=True,
+        help="Aliases only a model's maintainers and admins may set, move or remove. "
+        "Also JUPYTER_REGISTRY_PROTECTED_ALIASES.",
+    )
+
+    @default("default_user")
+    def _default_default_user(self) -> str:
+        return os.environ.get(ENV_USER, "")
+
+    @default("admin_users")
+    def _default_admin_users(self) -> list[str]:
+        return _env_list("admin_users", [])
+
+    @default("readonly_users")
+    def _default_readonly_users(self) -> list[str]:
+        return _env_list("readonly_users", [])
+
+    @default("trusted_users")
+    def _default_trusted_users(self) -> list[str]:
+        return _env_list("trusted_users", [])
+
+    @default("protected_aliases")
+    def _default_protected_aliases(self) -> list[str]:
+        return _env_list("protected_aliases", ["production"])
 
     @default("home")
     def _default_home(self) -> str:

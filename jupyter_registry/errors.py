@@ -37,6 +37,10 @@ class UntrustedCodeError(ValidationError):
     """
 
 
+class PermissionDeniedError(RegistryError):
+    """The acting user's role does not allow this change (SPEC §7); nothing was changed."""
+
+
 class IntegrityError(RegistryError):
     """Stored bytes no longer match their recorded SHA-256 or size."""
 
@@ -50,6 +54,7 @@ HTTP_STATUS: dict[type[RegistryError], int] = {
     ConflictError: 409,
     ValidationError: 400,
     UntrustedCodeError: 400,
+    PermissionDeniedError: 403,
     IntegrityError: 500,
     StorageError: 503,
 }
@@ -63,7 +68,17 @@ def status_for(error: RegistryError) -> int:
     return 500
 
 
+#: Wire names that differ from the class name (SPEC §7 names a refusal ``PermissionDenied``).
+WIRE_NAMES: dict[type[RegistryError], str] = {PermissionDeniedError: "PermissionDenied"}
+
+
+def type_name(error: RegistryError) -> str:
+    """The ``type`` of an error's ``{"error": {"type", "message"}}`` body."""
+    return WIRE_NAMES.get(type(error), type(error).__name__)
+
+
 def error_for_type(type_name: str, message: str) -> RegistryError:
     """Rebuild a typed error from the ``{"type", "message"}`` body of a response."""
     by_name = {cls.__name__: cls for cls in (*HTTP_STATUS, RegistryError)}
+    by_name.update({name: cls for cls, name in WIRE_NAMES.items()})
     return by_name.get(type_name, RegistryError)(message)

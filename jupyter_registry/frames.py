@@ -17,6 +17,7 @@ MODEL_COLUMNS = [
     "latest_version",
     "archived",
     "creation_time",
+    "created_by",
     "last_updated_time",
 ]
 VERSION_COLUMNS = [
@@ -25,11 +26,20 @@ VERSION_COLUMNS = [
     "aliases",
     "comment",
     "creation_time",
+    "created_by",
     "checkpoint",
     "framework",
     "format",
 ]
-CHECKPOINT_COLUMNS = ["uuid", "run", "framework", "format", "entrypoint", "creation_time"]
+CHECKPOINT_COLUMNS = [
+    "uuid",
+    "run",
+    "framework",
+    "format",
+    "entrypoint",
+    "creation_time",
+    "created_by",
+]
 ACTION_COLUMNS = ["time", "user", "action", "version", "alias", "details"]
 
 
@@ -51,6 +61,7 @@ def models_frame(models: Sequence[DescribeModel]) -> pd.DataFrame:
             "latest_version": m.latest_version,
             "archived": m.archived,
             "creation_time": m.creation_time,
+            "created_by": m.created_by,
             "last_updated_time": m.last_updated_time,
         }
         for m in models
@@ -67,6 +78,7 @@ def versions_frame(versions: Sequence[DescribeVersion]) -> pd.DataFrame:
             "aliases": list(v.aliases),
             "comment": v.comment,
             "creation_time": v.creation_time,
+            "created_by": v.created_by,
             "checkpoint": v.checkpoint.uuid,
             "framework": v.checkpoint.framework,
             "format": v.checkpoint.format,
@@ -89,6 +101,7 @@ def checkpoints_frame(checkpoints: Sequence[DescribeCheckpoint]) -> pd.DataFrame
             "format": c.format,
             "entrypoint": c.entrypoint,
             "creation_time": c.creation_time,
+            "created_by": c.created_by,
             **_scalar_items("metrics", c.metrics),
         }
         for c in checkpoints

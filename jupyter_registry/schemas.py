@@ -245,6 +245,20 @@ def check_sha256(value: str) -> str:
     return value
 
 
+USER_PATTERN = r"^[^\s\x00-\x1f\x7f/](?:[^\x00-\x1f\x7f/]{0,254}[^\s\x00-\x1f\x7f/])?$"
+_USER = re.compile(USER_PATTERN)
+
+
+def check_user(value: str) -> str:
+    """A user name as Jupyter (or JupyterHub) gives it: 1-256 characters, no ``/`` or controls."""
+    if not _USER.fullmatch(value):
+        raise ValueError(
+            f"invalid user name {value!r}: 1-256 characters, no '/', control characters "
+            "or surrounding spaces"
+        )
+    return value
+
+
 # The validators decide; these patterns only describe the same rules in the
 # generated OpenAPI document (so API clients and fuzzers know them up front).
 NAME_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
@@ -280,6 +294,9 @@ Label = Annotated[
 ]
 Metadata = Annotated[
     dict[str, Any], AfterValidator(check_metadata), WithJsonSchema(JSON_OBJECT_SCHEMA)
+]
+UserName = Annotated[
+    str, AfterValidator(check_user), WithJsonSchema({"type": "string", "pattern": USER_PATTERN})
 ]
 Sha256 = Annotated[
     str, AfterValidator(check_sha256), WithJsonSchema({"type": "string", "pattern": SHA256_PATTERN})
@@ -383,6 +400,8 @@ class DescribeModel(_Response):
     latest_version: int | None
     created_by: str | None = None
     updated_by: str | None = None
+    #: who may archive, delete, manage maintainers and move protected aliases (with admins)
+    maintainers: list[str] = Field(default_factory=list)
 
 
 class ListModelsQuery(_Request):
@@ -453,6 +472,7 @@ class DescribeCheckpoint(_Response):
     run: str | None
     source: dict[str, Any]
     creation_time: datetime
+    created_by: str | None = None
 
 
 class ListCheckpointsQuery(_Request):
@@ -524,6 +544,24 @@ class ListActionsResponse(_Response):
     total: int
 
 
+class ListMaintainersResponse(_Response):
+    maintainers: list[str]
+
+
+class DescribeIdentity(_Response):
+    """Who the registry takes the caller to be, and the rules that apply to them (SPEC §7).
+
+    The SDK reads it to decide whether to import a checkpoint's captured code;
+    the panel to disable what the caller may not do.
+    """
+
+    user: str | None
+    #: ``admin``, ``member`` or ``readonly``
+    role: str
+    protected_aliases: list[str]
+    trusted_users: list[str]
+
+
 class SetAlias(_Request):
     version: JsonInt = Field(ge=1, le=MAX_OFFSET)
 
@@ -575,6 +613,10 @@ def split_model_ref(ref: str) -> tuple[str, VersionRef]:
 
 class CheckName(_Request):
     name: ModelName
+
+
+class CheckUser(_Request):
+    user: UserName
 
 
 T = TypeVar("T", bound=BaseModel)

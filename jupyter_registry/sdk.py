@@ -20,15 +20,17 @@ from .artifacts.cache import cached_checkpoint
 from .artifacts.materialize import write_checkpoint
 from .client.protocol import RegistryClient
 from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig
-from .errors import ValidationError
+from .errors import UntrustedCodeError, ValidationError
 from .frameworks import adapter_for_format, adapter_for_object
 from .lineage import capture_source, default_run
+from .policy import trusts_code
 from .progress import transfer_progress
 from .schemas import (
     CheckpointFile,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeIdentity,
     DescribeModel,
     DescribeVersion,
     ListModelsQuery,
@@ -86,6 +88,7 @@ class Checkpoint:
     metadata = property(lambda self: dict(self._info.metadata))
     run = property(lambda self: self._info.run)
     source = property(lambda self: dict(self._info.source))
+    created_by = property(lambda self: self._info.created_by)
     creation_time: datetime = property(lambda self: self._info.creation_time)  # type: ignore[assignment]
 
     @property
@@ -122,12 +125,41 @@ class Checkpoint:
 
         ``verify=True`` re-hashes every cached file before loading.
         """
+        return self._load(trusted, verify, ())
+
+    def _holds_code(self) -> bool:
+        """Whether loading would import Python code stored in the checkpoint."""
+        return self.format != "files" and any(p.endswith(".py") for p in self._info.resources)
+
+    def _check_code_trusted(self, aliases: Sequence[str]) -> None:
+        """Refuse, before downloading or importing anything, code the caller has no reason to trust.
+
+        Captured code runs with the loading user's rights, so a default load
+        imports it only when it is the user's own, its creator is one of
+        ``RegistryConfig.trusted_users``, or the version holds a protected
+        alias (SPEC §7).
+        """
+        creator = self._info.created_by
+        identity = self._client.get_identity()
+        if trusts_code(identity, creator, aliases):
+            return
+        protected = ", ".join(identity.protected_aliases) or "none configured"
+        raise UntrustedCodeError(
+            f"checkpoint {self.uuid} holds model code captured by {creator or 'an unknown user'}, "
+            f"and {identity.user} has not said to trust it: a default load() imports only your "
+            "own code, code of RegistryConfig.trusted_users, or a version holding a protected "
+            f"alias ({protected}). Review the code, then load(trusted=True)"
+        )
+
+    def _load(self, trusted: bool, verify: bool, aliases: Sequence[str]) -> Any:
         adapter = adapter_for_format(self.format)
         if adapter is None:
             raise ValidationError(
                 f"no installed framework adapter loads format {self.format!r} "
                 f"(framework {self.framework!r})"
             )
+        if not trusted and self._holds_code():
+            self._check_code_trusted(aliases)
         return adapter.load(self.local_folder(verify), self._info, trusted)
 
     def delete(self) -> None:
@@ -148,6 +180,7 @@ class Checkpoint:
                 "hparams": self._info.hparams,
                 "resources": self._info.resources,
                 "created": self.creation_time,
+                "created by": self.created_by,
             },
         )
 
@@ -166,6 +199,7 @@ class ModelVersion:
     notes = property(lambda self: self._info.notes)
     aliases = property(lambda self: list(self._info.aliases))
     metadata = property(lambda self: dict(self._info.metadata))
+    created_by = property(lambda self: self._info.created_by)
     creation_time: datetime = property(lambda self: self._info.creation_time)  # type: ignore[assignment]
 
     @property
@@ -212,7 +246,8 @@ class ModelVersion:
         return self.checkpoint.download(path)
 
     def load(self, trusted: bool = False, verify: bool = False) -> Any:
-        return self.checkpoint.load(trusted=trusted, verify=verify)
+        """The checkpoint's framework object; a protected alias vouches for its code (SPEC §7)."""
+        return self.checkpoint._load(trusted, verify, self.aliases)
 
     def delete(self) -> None:
         self._client.delete_version(self.model_name, self.version)
@@ -242,6 +277,7 @@ class ModelVersion:
                 "metrics": ckpt.metrics,
                 "metadata": self._info.metadata,
                 "created": self.creation_time,
+                "created by": self.created_by,
             },
         )
 
@@ -261,6 +297,8 @@ class Model:
     metadata = property(lambda self: dict(self._info.metadata))
     archived = property(lambda self: self._info.archived)
     num_versions = property(lambda self: self._info.num_versions)
+    created_by = property(lambda self: self._info.created_by)
+    maintainers = property(lambda self: list(self._info.maintainers))
     creation_time: datetime = property(lambda self: self._info.creation_time)  # type: ignore[assignment]
     last_updated_time: datetime = property(lambda self: self._info.last_updated_time)  # type: ignore[assignment]
 
@@ -296,6 +334,15 @@ class Model:
         if isinstance(labels, str):
             raise ValidationError("set_labels takes a list of labels, e.g. ['vision']")
         self._update(labels=list(labels))
+
+    def add_maintainer(self, user: str) -> None:
+        """Let ``user`` archive, delete and promote this model (maintainers and admins only)."""
+        listed = self._client.add_maintainer(self.name, user)
+        self._info = self._info.model_copy(update={"maintainers": listed.maintainers})
+
+    def remove_maintainer(self, user: str) -> None:
+        self._client.remove_maintainer(self.name, user)
+        self.reload()
 
     def archive(self) -> None:
         self._update(archived=True)
@@ -389,6 +436,8 @@ class Model:
                 "archived": self.archived,
                 "metadata": self._info.metadata,
                 "created": self.creation_time,
+                "created by": self._info.created_by,
+                "maintainers": display.chips(self.maintainers),
                 "updated": self.last_updated_time,
             },
         )
@@ -447,6 +496,10 @@ class Registry:
     @property
     def client(self) -> RegistryClient:
         return self._client
+
+    def identity(self) -> DescribeIdentity:
+        """Who this registry takes you to be, your role, and its trust rules (SPEC §7)."""
+        return self._client.get_identity()
 
     # models
 

@@ -12,11 +12,16 @@ committed, tells the listeners.
 Version numbers come from a per-model counter bumped inside the registration
 transaction (a row lock on PostgreSQL; SQLite's write transactions run one at
 a time). The counter is never decremented, so numbers are never reused.
+
+Every write asks the :class:`~jupyter_registry.policy.Policy` first, inside its
+transaction and before changing anything (SPEC §7): read-only users are
+refused, and archiving, deleting, managing maintainers and moving protected
+aliases need a maintainer of the model or an admin. The acting user comes
+from one place, :meth:`RegistryService._user`.
 """
 
 from __future__ import annotations
 
-import getpass
 import logging
 import time
 import uuid as uuid_lib
@@ -28,17 +33,21 @@ from typing import Any, BinaryIO
 from .artifacts import BlobStore, open_blob_store
 from .config import RegistryConfig
 from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
+from .policy import Policy
 from .schemas import (
     AliasName,
     BlobInfo,
     CheckName,
+    CheckUser,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeIdentity,
     DescribeModel,
     DescribeVersion,
     ListActionsResponse,
     ListCheckpointsResponse,
+    ListMaintainersResponse,
     ListModelsQuery,
     ListModelsResponse,
     ListVersionsResponse,
@@ -105,34 +114,47 @@ def _check_page(offset: int, limit: int | None) -> None:
 
 
 #: Who is making the current call: the REST layer sets the Jupyter identity of
-#: the requester; in-process callers default to the operating-system user.
+#: the requester; in-process callers are the policy's default user.
 current_actor: ContextVar[str | None] = ContextVar("jupyter_registry_actor", default=None)
-
-
-def actor() -> str | None:
-    explicit = current_actor.get()
-    if explicit:
-        return explicit
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
-        return None
 
 
 class RegistryService:
     """Models, versions, aliases and checkpoints over one store and one blob store."""
 
-    def __init__(self, store: Store, blobs: BlobStore) -> None:
+    def __init__(self, store: Store, blobs: BlobStore, policy: Policy | None = None) -> None:
         self.store = store
         self.blobs = blobs
+        self.policy = policy if policy is not None else Policy.from_config(RegistryConfig())
         self.listeners: list[Listener] = []
 
     @classmethod
     def from_config(cls, config: RegistryConfig | None = None) -> RegistryService:
         config = config or RegistryConfig()
-        return cls(
-            SqlStore(config.database), open_blob_store(config.artifacts, config.storage_options)
-        )
+        blobs = open_blob_store(config.artifacts, config.storage_options)
+        return cls(SqlStore(config.database), blobs, Policy.from_config(config))
+
+    def _user(self) -> str | None:
+        """Who makes the current call: the server's Jupyter user, else the configured default."""
+        return current_actor.get() or self.policy.default_user
+
+    def get_identity(self) -> DescribeIdentity:
+        """The caller's name and role, and the protected aliases and trusted users."""
+        return self.policy.identity(self._user())
+
+    def check_writer(self, action: str) -> None:
+        """Refuse a read-only caller before a write starts (an upload's first byte)."""
+        self.policy.check_writer(self._user(), action)
+
+    def _check_maintainer(
+        self, tx: Transaction, model: LockedModel, user: str | None, action: str
+    ) -> None:
+        self.policy.check_maintainer(user, model.name, tx.maintainers(model.id), action)
+
+    def _check_alias(
+        self, tx: Transaction, model: LockedModel, user: str | None, alias: str, action: str
+    ) -> None:
+        maintainers = tx.maintainers(model.id) if self.policy.is_protected(alias) else ()
+        self.policy.check_alias(user, model.name, maintainers, alias, action)
 
     def close(self) -> None:
         """Release the database connections; the service is not used afterwards."""
@@ -184,11 +206,16 @@ class RegistryService:
     # --- models -----------------------------------------------------------
 
     def create_model(self, request: CreateModel) -> DescribeModel:
-        user = actor()
+        """A new model whose creator is its first maintainer."""
+        user = self._user()
+        self.policy.check_writer(user, f"create model {request.name!r}")
         with self.store.write() as tx:
             if tx.model_id(request.name) is not None:
                 raise ConflictError(f"a model named {request.name!r} already exists")
-            model = tx.model_by_id(tx.insert_model(request, user, _now()))
+            model_id = tx.insert_model(request, user, _now())
+            if user is not None:
+                tx.add_maintainer(model_id, user, user, _now())
+            model = tx.model_by_id(model_id)
             change = self._record(tx, "model.created", {"model": model.name}, user)
         self._emit(change)
         return model
@@ -214,9 +241,13 @@ class RegistryService:
             for field in ("description", "notes", "archived")
             if field in changes and (changes[field] is not None or field == "description")
         }
-        user = actor()
+        user = self._user()
+        self.policy.check_writer(user, f"change model {name!r}")
         with self.store.write() as tx:
             model = self._locked_model(tx, name)
+            if fields.get("archived", model.archived) != model.archived:
+                verb = "archive" if fields["archived"] else "unarchive"
+                self._check_maintainer(tx, model, user, f"{verb} model {name!r}")
             tx.update_model(model.id, fields, user, _now())
             if request.labels is not None:
                 tx.replace_labels(model.id, request.labels)
@@ -228,7 +259,8 @@ class RegistryService:
 
     def patch_model_metadata(self, name: str, patch: PatchMetadata) -> DescribeModel:
         """Merge/remove top-level keys in one transaction holding the model's row lock."""
-        user = actor()
+        user = self._user()
+        self.policy.check_writer(user, f"change the metadata of model {name!r}")
         with self.store.write() as tx:
             model = self._locked_model(tx, name)
             tx.set_model_metadata(model.id, _merge(model.metadata, patch), user, _now())
@@ -239,18 +271,61 @@ class RegistryService:
         return described
 
     def delete_model(self, name: str) -> None:
+        user = self._user()
         with self.store.write() as tx:
             model = self._locked_model(tx, name)
+            self._check_maintainer(tx, model, user, f"delete model {name!r}")
             tx.delete_model(model.id)
-            change = self._record(tx, "model.deleted", {"model": name}, actor())
+            change = self._record(tx, "model.deleted", {"model": name}, user)
+        self._emit(change)
+
+    # --- maintainers ------------------------------------------------------
+
+    def list_maintainers(self, name: str) -> ListMaintainersResponse:
+        return ListMaintainersResponse(maintainers=self.get_model(name).maintainers)
+
+    def add_maintainer(self, name: str, user_name: str) -> ListMaintainersResponse:
+        """Make ``user_name`` a maintainer (already one: nothing changes)."""
+        user_name = parse(CheckUser, {"user": user_name}).user
+        user = self._user()
+        with self.store.write() as tx:
+            model = self._locked_model(tx, name)
+            self._check_maintainer(tx, model, user, f"add maintainers to model {name!r}")
+            maintainers = tx.maintainers(model.id)
+            if user_name in maintainers:
+                return ListMaintainersResponse(maintainers=maintainers)
+            tx.add_maintainer(model.id, user_name, user, _now())
+            tx.touch_model(model.id, user, _now())
+            payload = {"model": name, "maintainer": user_name}
+            change = self._record(tx, "maintainer.added", payload, user)
+            maintainers = tx.maintainers(model.id)
+        self._emit(change)
+        return ListMaintainersResponse(maintainers=maintainers)
+
+    def remove_maintainer(self, name: str, user_name: str) -> None:
+        user_name = parse(CheckUser, {"user": user_name}).user
+        user = self._user()
+        with self.store.write() as tx:
+            model = self._locked_model(tx, name)
+            self._check_maintainer(tx, model, user, f"remove maintainers of model {name!r}")
+            if not tx.remove_maintainer(model.id, user_name):
+                raise NotFoundError(f"{user_name!r} is not a maintainer of model {name!r}")
+            tx.touch_model(model.id, user, _now())
+            payload = {"model": name, "maintainer": user_name}
+            change = self._record(tx, "maintainer.removed", payload, user)
         self._emit(change)
 
     # --- versions ---------------------------------------------------------
 
     def register_version(self, model_name: str, request: RegisterVersion) -> DescribeVersion:
         """Give a checkpoint the model's next version number, in one transaction."""
-        user = actor()
+        user = self._user()
+        self.policy.check_writer(user, f"register versions of model {model_name!r}")
         with self.store.write() as tx:
+            protected = [a for a in request.aliases if self.policy.is_protected(a)]
+            if protected:
+                model = self._locked_model(tx, model_name)
+                self._check_alias(tx, model, user, protected[0], "set")
             allocated = tx.allocate_version(model_name, user, _now())
             if allocated is None:
                 raise _no_model(model_name)
@@ -309,7 +384,8 @@ class RegistryService:
     ) -> DescribeVersion:
         """Lock the model and the version, apply ``edit``, stamp and record the change."""
         version_ref = _as_ref(ref)
-        user = actor()
+        user = self._user()
+        self.policy.check_writer(user, f"change versions of model {model_name!r}")
         with self.store.write() as tx:
             model = self._locked_model(tx, model_name)
             version = self._locked_version(tx, model, version_ref)
@@ -343,10 +419,12 @@ class RegistryService:
 
     def delete_version(self, model_name: str, ref: VersionRef | int | str | None) -> None:
         version_ref = _as_ref(ref)
-        user = actor()
+        user = self._user()
         with self.store.write() as tx:
             model = self._locked_model(tx, model_name)
             version = self._locked_version(tx, model, version_ref)
+            action = f"delete version {version.version} of model {model_name!r}"
+            self._check_maintainer(tx, model, user, action)
             tx.delete_version(version.id)
             tx.touch_model(model.id, user, _now())
             payload = {"model": model_name, "version": version.version}
@@ -359,9 +437,10 @@ class RegistryService:
             check_alias(alias)
         except ValueError as exc:
             raise ValidationError(f"alias: {exc}") from None
-        user = actor()
+        user = self._user()
         with self.store.write() as tx:
             model = self._locked_model(tx, model_name)
+            self._check_alias(tx, model, user, alias, "set")
             version = self._locked_version(tx, model, VersionRef(number=request.version))
             tx.set_alias(model.id, alias, version.id)
             tx.touch_model(model.id, user, _now())
@@ -372,9 +451,10 @@ class RegistryService:
         return described
 
     def remove_alias(self, model_name: str, alias: str) -> None:
-        user = actor()
+        user = self._user()
         with self.store.write() as tx:
             model = self._locked_model(tx, model_name)
+            self._check_alias(tx, model, user, alias, "remove")
             if not tx.remove_alias(model.id, alias):
                 raise NotFoundError(f"model {model_name!r} has no alias {alias!r}")
             tx.touch_model(model.id, user, _now())
@@ -400,11 +480,16 @@ class RegistryService:
         sha256: str | None = None,
         size: int | None = None,
     ) -> BlobInfo:
-        """Store file content; it stays unreferenced until a checkpoint names it."""
+        """Store file content; it stays unreferenced until a checkpoint names it.
+
+        The server asks :meth:`check_writer` before the first byte arrives, on
+        the event loop, where this call's user is known.
+        """
         return self.blobs.put(stream, sha256, size)
 
     def put_file(self, path: str, progress: Callable[[int], object] | None = None) -> BlobInfo:
         """Store a local file's content (kernel-copied into a local store)."""
+        self.check_writer("upload files")
         return self.blobs.put_file(path, progress)
 
     def blob_size(self, sha256: str) -> int | None:
@@ -447,6 +532,8 @@ class RegistryService:
         declared size must be its blob's size, as the database (or, for a new
         blob, the store) records it, or a download could never match.
         """
+        user = self._user()
+        self.policy.check_writer(user, "create checkpoints")
         with self.store.write() as tx:
             tx.hold_blobs(exclusive=False)
             known = tx.blob_sizes(f.sha256 for f in request.files)
@@ -468,7 +555,7 @@ class RegistryService:
             for sha, size in sizes.items():
                 if sha not in known and size is not None:
                     tx.add_blob(sha, size, _now())
-            checkpoint_id = tx.insert_checkpoint(str(uuid_lib.uuid4()), request, _now())
+            checkpoint_id = tx.insert_checkpoint(str(uuid_lib.uuid4()), request, user, _now())
             checkpoint = tx.checkpoint_by_id(checkpoint_id)
         self._emit(("checkpoint.created", {"checkpoint": checkpoint.uuid}))
         return checkpoint
@@ -491,6 +578,7 @@ class RegistryService:
 
     def delete_checkpoint(self, checkpoint_uuid: str) -> None:
         """Delete an unregistered checkpoint; its blobs are reclaimed by :meth:`gc`."""
+        self.check_writer(f"delete checkpoint {checkpoint_uuid}")
         with self.store.write() as tx:
             checkpoint_id = tx.checkpoint_id(checkpoint_uuid)
             if checkpoint_id is None:

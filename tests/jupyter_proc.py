@@ -76,6 +76,7 @@ def start_jupyter(
     folder = Path(tempfile.mkdtemp(prefix="jr-jupyter-"))
     token = uuid.uuid4().hex
     port = free_port()
+    extra = dict(extra_config or {})
     config = {
         "ServerApp": {
             "ip": "127.0.0.1",
@@ -87,9 +88,10 @@ def start_jupyter(
             "root_dir": str(folder),
             "allow_unauthenticated_access": False,
             "jpserver_extensions": {"jupyter_registry": True},
+            **extra.pop("ServerApp", {}),
         },
         "RegistryConfig": registry or {},
-        **(extra_config or {}),
+        **extra,
     }
     (folder / "jupyter_server_config.json").write_text(json.dumps(config))
     process_env = {**os.environ, **(env or {}), "JUPYTER_CONFIG_DIR": str(folder)}

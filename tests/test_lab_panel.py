@@ -9,6 +9,7 @@ panel must pick them up through the REST API. Screenshots land in
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import secrets
@@ -585,4 +586,39 @@ def test_archive_and_delete_ask_for_confirmation(
     panel.get_by_role("searchbox", name="Search models").wait_for()
     wait_count(p.page, 0)
     assert [m.name for m in reg.get_models(name="to-delete")] == []
+    assert p.errors == []
+
+
+def test_refused_actions_are_disabled_with_the_reason(
+    lab: Lab, browser: object, monkeypatch: pytest.MonkeyPatch, model_folder: Path
+) -> None:
+    """A member who does not maintain a model cannot archive, delete or touch ``production``."""
+    monkeypatch.setenv("JUPYTER_REGISTRY_USER", "ana")  # made by a teammate, not the lab's user
+    reg = lab.registry(monkeypatch)
+    model = reg.create_model("anas-team-model")
+    model.register_version(reg.create_checkpoint(model_folder), aliases=["production", "staging"])
+
+    p = open_lab(browser, lab)
+    panel = open_panel(p)
+    open_model(panel, "anas-team-model")
+    reason = "Only the maintainers of anas-team-model (ana) and admins may"
+    for name in ("Archive", "Delete", "Delete v1"):
+        button = panel.get_by_role("button", name=name, exact=True)
+        assert button.is_disabled(), name
+        assert (button.get_attribute("title") or "").startswith(reason), name
+    assert panel.get_by_role("button", name="Register version").is_enabled()
+    assert panel.get_by_role("button", name="Set alias on v1").is_enabled()
+    assert panel.get_by_role("button", name="Remove alias staging").count() == 1
+    assert panel.get_by_role("button", name="Remove alias production").count() == 0
+    assert panel.get_by_label("New maintainer").count() == 0
+    facts = panel.locator(".jp-RegistryPanel-facts").inner_text()
+    assert "by ana" in facts
+    assert panel.locator('[data-chip="ana"]').is_visible()
+    shot(p.page, "panel-team-rules")
+
+    model.add_maintainer(getpass.getuser())  # ana shares the model with the lab's user
+    panel.get_by_role("button", name="Refresh").click()
+    panel.get_by_label("New maintainer").wait_for()
+    assert panel.get_by_role("button", name="Archive", exact=True).is_enabled()
+    panel.get_by_role("button", name="Remove alias production").wait_for()
     assert p.errors == []

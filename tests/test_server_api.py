@@ -43,7 +43,14 @@ def api(server: ThreadedJupyter, path: str) -> str:
 
 
 def every_route() -> list[tuple[str, str]]:
-    filled = {"name": "m", "ref": "1", "alias": "prod", "checkpoint_uuid": "u", "sha256": "0" * 64}
+    filled = {
+        "name": "m",
+        "ref": "1",
+        "alias": "prod",
+        "checkpoint_uuid": "u",
+        "sha256": "0" * 64,
+        "user": "ana",
+    }
     routes = [(verb, path.format(**filled)) for path, verb, _ in _operations()]
     return [*routes, ("get", "openapi.json")]
 

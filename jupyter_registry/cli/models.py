@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, TextIO
 
@@ -64,6 +64,8 @@ def model_details(info: DescribeModel) -> str:
             ("Archived", info.archived),
             ("Versions", info.num_versions),
             ("Created", info.creation_time),
+            ("Created by", info.created_by),
+            ("Maintainers", info.maintainers),
             ("Updated", info.last_updated_time),
             ("Metadata", info.metadata),
         ]
@@ -343,3 +345,48 @@ def metadata_remove(inv: Invocation, name: str, keys: tuple[str, ...]) -> None:
     found = inv.registry.get_model(name)
     found.remove_metadata(list(keys))
     _show_metadata(inv, found)
+
+
+@click.group(cls=OrderedGroup, context_settings=CONTEXT_SETTINGS)
+def maintainers() -> None:
+    """List, add or remove a model's maintainers."""
+
+
+model.add_command(maintainers)
+
+
+def _show_maintainers(inv: Invocation, found: Model, done: str = "") -> None:
+    listed = ", ".join(found.maintainers) or "none"
+    inv.emit({"maintainers": found.maintainers}, f"{done}Maintainers of {found.name}: {listed}")
+
+
+@registry_command(maintainers, "list")
+@click.argument("name")
+def maintainers_list(inv: Invocation, name: str) -> None:
+    """Show who maintains a model.
+
+    The creator comes first, then the others in the order they were added.
+    """
+    _show_maintainers(inv, inv.registry.get_model(name))
+
+
+def _maintainer_command(
+    verb: str, summary: str, change: Callable[[Model, str], None], done: str
+) -> None:
+    """``maintainers add`` and ``maintainers remove``: one SDK call, then the new list."""
+
+    @registry_command(
+        maintainers, verb, help=f"{summary}\n\nOnly the model's maintainers and admins may."
+    )
+    @click.argument("name")
+    @click.argument("user")
+    def command(inv: Invocation, name: str, user: str) -> None:
+        found = inv.registry.get_model(name)
+        change(found, user)
+        _show_maintainers(inv, found, f"{done} {user}. ")
+
+
+_maintainer_command("add", "Make USER a maintainer of model NAME.", Model.add_maintainer, "Added")
+_maintainer_command(
+    "remove", "Remove USER from the maintainers of NAME.", Model.remove_maintainer, "Removed"
+)

@@ -34,16 +34,18 @@ import urllib3
 from pydantic import BaseModel
 
 from ..api import API_PREFIX, operation
-from ..errors import IntegrityError, RegistryError, error_for_type
+from ..errors import IntegrityError, PermissionDeniedError, RegistryError, error_for_type
 from ..schemas import (
     BlobInfo,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeIdentity,
     DescribeModel,
     DescribeVersion,
     ListActionsResponse,
     ListCheckpointsResponse,
+    ListMaintainersResponse,
     ListModelsQuery,
     ListModelsResponse,
     ListVersionsResponse,
@@ -145,12 +147,15 @@ class HttpClient:
             kind, message = str(error["type"]), str(error["message"])
         except (ValueError, KeyError, TypeError):
             kind, message = "", body[:500].decode(errors="replace") or reason
+        typed = error_for_type(kind, message)
+        if isinstance(typed, PermissionDeniedError):  # authenticated, but the rules say no
+            return typed
         if status in (401, 403):
             return AuthenticationError(
                 f"the registry server refused the request ({status}): {message}; "
                 "pass token= or set JUPYTER_REGISTRY_TOKEN"
             )
-        return error_for_type(kind, message)
+        return typed
 
     def _json(
         self,
@@ -204,6 +209,9 @@ class HttpClient:
         data = self._json(op.method, op.url(*path), body, params)
         return None if op.response is None else op.response.model_validate_json(data)
 
+    def get_identity(self) -> DescribeIdentity:
+        return self.call("get_identity")
+
     # --- models -------------------------------------------------------------
 
     def create_model(self, request: CreateModel) -> DescribeModel:
@@ -223,6 +231,15 @@ class HttpClient:
 
     def delete_model(self, name: str) -> None:
         self.call("delete_model", name)
+
+    def list_maintainers(self, name: str) -> ListMaintainersResponse:
+        return self.call("list_maintainers", name)
+
+    def add_maintainer(self, name: str, user_name: str) -> ListMaintainersResponse:
+        return self.call("add_maintainer", name, user_name)
+
+    def remove_maintainer(self, name: str, user_name: str) -> None:
+        self.call("remove_maintainer", name, user_name)
 
     # --- versions -----------------------------------------------------------
 

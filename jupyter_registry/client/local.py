@@ -14,12 +14,16 @@ class LocalClient:
 
     def __init__(self, service: RegistryService) -> None:
         self.service = service
+        self.get_identity = service.get_identity
         self.create_model = service.create_model
         self.get_model = service.get_model
         self.list_models = service.list_models
         self.update_model = service.update_model
         self.patch_model_metadata = service.patch_model_metadata
         self.delete_model = service.delete_model
+        self.list_maintainers = service.list_maintainers
+        self.add_maintainer = service.add_maintainer
+        self.remove_maintainer = service.remove_maintainer
         self.register_version = service.register_version
         self.get_version = service.get_version
         self.list_versions = service.list_versions

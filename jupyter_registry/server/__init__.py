@@ -15,7 +15,14 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 from tornado.ioloop import IOLoop
 
-from ..config import ENV_ARTIFACTS, ENV_DATABASE, ENV_STORAGE_OPTIONS, RegistryConfig
+from ..config import (
+    ENV_ARTIFACTS,
+    ENV_DATABASE,
+    ENV_LISTS,
+    ENV_STORAGE_OPTIONS,
+    ENV_USER,
+    RegistryConfig,
+)
 from ..service import RegistryService
 from .base import API_PREFIX, SERVICE_KEY, NotFoundHandler
 from .events import EventForwarder
@@ -26,11 +33,15 @@ from .webhooks import RegistryWebhooks, WebhookSender
 
 
 def _share_with_kernels(config: RegistryConfig) -> None:
-    for key, value in (
+    """Storage, the default user and the team rules, so a kernel's embedded registry agrees."""
+    shared = [
         (ENV_DATABASE, config.database),
         (ENV_ARTIFACTS, config.artifacts),
         (ENV_STORAGE_OPTIONS, config.storage_options),
-    ):
+        (ENV_USER, config.default_user),
+    ]
+    shared += [(env, ",".join(getattr(config, name))) for name, env in ENV_LISTS.items()]
+    for key, value in shared:
         if value and not os.environ.get(key):
             os.environ[key] = value
 

@@ -26,15 +26,19 @@ from typing import Any
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
+from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from ..api import API_PREFIX, Operation
-from ..errors import RegistryError, status_for
+from ..errors import RegistryError, status_for, type_name
 from ..schemas import MAX_JSON_DEPTH, parse
 from ..service import RegistryService, current_actor
 
 MAX_JSON_BODY = 16 * 1024 * 1024
+#: jupyter_server's own providers know no people: behind a plain token every caller
+#: is a made-up "Anonymous <moon>" with a random uuid as username.
+ANONYMOUS_PROVIDERS = (IdentityProvider, PasswordIdentityProvider)
 SERVICE_KEY = "jupyter_registry_service"
 
 ERROR_TYPES = {
@@ -59,7 +63,7 @@ class ApiError(tornado.web.HTTPError):
 
 
 def from_registry_error(error: RegistryError) -> ApiError:
-    return ApiError(status_for(error), type(error).__name__, error.message)
+    return ApiError(status_for(error), type_name(error), error.message)
 
 
 Verb = Callable[..., Awaitable[Any]]
@@ -112,10 +116,22 @@ class RegistryHandler(APIHandler):
     def service(self) -> RegistryService:
         return self.settings[SERVICE_KEY]  # type: ignore[no-any-return]
 
+    def registry_user(self) -> str | None:
+        """The person making this request, as the registry names them (SPEC §7).
+
+        Jupyter's user when the identity provider knows people (JupyterHub's,
+        or any configured one); with jupyter_server's own token or password
+        provider the user is an anonymous random id, so the registry names
+        its default user (``RegistryConfig.default_user``, else the server's
+        OS user) instead.
+        """
+        if type(self.identity_provider) in ANONYMOUS_PROVIDERS:
+            return self.service.policy.default_user
+        return getattr(self.current_user, "username", None)
+
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a blocking service call in a worker thread so the server stays responsive."""
-        user = self.current_user
-        current_actor.set(getattr(user, "username", None))
+        current_actor.set(self.registry_user())
         context = contextvars.copy_context()
         try:
             return await asyncio.get_running_loop().run_in_executor(
@@ -188,7 +204,7 @@ class RegistryHandler(APIHandler):
         elif isinstance(exc, tornado.web.HTTPError):
             message = exc.log_message or message
         elif isinstance(exc, RegistryError):
-            error_type, message = type(exc).__name__, exc.message
+            error_type, message = type_name(exc), exc.message
         elif exc is not None:
             message = "internal error; see the server log"
         self.set_header("Content-Type", "application/json")

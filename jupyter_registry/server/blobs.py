@@ -27,9 +27,9 @@ import tornado.web
 from jupyter_core.utils import ensure_async
 
 from ..api import SHA256, operation
-from ..errors import NotFoundError, ValidationError
+from ..errors import NotFoundError, RegistryError, ValidationError
 from ..schemas import BlobInfo
-from ..service import RegistryService
+from ..service import RegistryService, current_actor
 from .base import ApiError, RegistryHandler, endpoint, from_registry_error
 from .tornado_tuning import large_body_chunks
 
@@ -129,6 +129,11 @@ class BlobHandler(RegistryHandler):
             self.authorizer.is_authorized(self, user, "write", self.auth_resource)
         ):
             raise tornado.web.HTTPError(403)
+        current_actor.set(self.registry_user())
+        try:
+            self.service.check_writer("upload files")
+        except RegistryError as exc:
+            raise from_registry_error(exc) from None
         sha256 = _checked(self.path_args[0])
         self.request.connection.set_max_body_size(MAX_UPLOAD_BYTES)
         self._large_chunks = contextlib.ExitStack()

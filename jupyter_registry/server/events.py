@@ -22,6 +22,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
     "version": {"type": "integer", "title": "version number"},
     "alias": {"type": "string", "title": "alias"},
     "checkpoint": {"type": "string", "title": "checkpoint uuid"},
+    "maintainer": {"type": "string", "title": "user added or removed as maintainer"},
     "fields": {"type": "array", "title": "changed fields", "items": {"type": "string"}},
     "user": {"type": ["string", "null"], "title": "Jupyter username of the requester"},
 }
@@ -35,6 +36,8 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "version.deleted": ("model", "version"),
     "alias.set": ("model", "alias", "version"),
     "alias.removed": ("model", "alias"),
+    "maintainer.added": ("model", "maintainer"),
+    "maintainer.removed": ("model", "maintainer"),
     "checkpoint.created": ("checkpoint",),
     "checkpoint.deleted": ("checkpoint",),
 }

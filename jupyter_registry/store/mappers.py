@@ -25,14 +25,17 @@ from . import statements as sql
 
 
 def describe_models(db: Connection, rows: Sequence[Any]) -> list[DescribeModel]:
-    """Rows of :data:`statements.MODELS`, with their labels and aliases."""
+    """Rows of :data:`statements.MODELS`, with their labels, aliases and maintainers."""
     labels: dict[int, list[str]] = {row.id: [] for row in rows}
     aliases: dict[int, dict[str, int]] = {row.id: {} for row in rows}
+    maintainers: dict[int, list[str]] = {row.id: [] for row in rows}
     if labels:
         for model_id, label in db.execute(sql.LABELS_OF, {"ids": list(labels)}):
             labels[model_id].append(label)
         for model_id, alias, number in db.execute(sql.ALIASES_OF_MODELS, {"ids": list(labels)}):
             aliases[model_id][alias] = number
+        for model_id, user in db.execute(sql.MAINTAINERS_OF, {"ids": list(labels)}):
+            maintainers[model_id].append(user)
     return [
         DescribeModel(
             name=row.name,
@@ -48,6 +51,7 @@ def describe_models(db: Connection, rows: Sequence[Any]) -> list[DescribeModel]:
             latest_version=row.latest_version,
             created_by=row.created_by,
             updated_by=row.updated_by,
+            maintainers=maintainers[row.id],
         )
         for row in rows
     ]
@@ -77,6 +81,7 @@ def describe_checkpoints(db: Connection, rows: Sequence[Any]) -> list[DescribeCh
             run=row.run,
             source=readable_json(row.source, "source"),
             creation_time=row.checkpoint_time,
+            created_by=row.checkpoint_created_by,
         )
         for row in rows
     ]

@@ -109,6 +109,20 @@ class LabelRow(Base):
     __table_args__ = (Index("ix_model_labels_label", "label"),)
 
 
+class MaintainerRow(Base):
+    """A user who may archive and delete a model, manage its maintainers and move its
+    protected aliases (SPEC §7); the model's creator is the first."""
+
+    __tablename__ = "model_maintainers"
+
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
+    )
+    username: Mapped[str] = mapped_column(String(256), primary_key=True)
+    creation_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(256))
+
+
 class BlobRow(Base):
     __tablename__ = "blobs"
 
@@ -131,6 +145,7 @@ class CheckpointRow(Base):
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonValue, default=dict)
     source: Mapped[dict[str, Any]] = mapped_column(JsonValue, default=dict)
     creation_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(256))
 
     files: Mapped[list[CheckpointFileRow]] = relationship(
         order_by="CheckpointFileRow.path",

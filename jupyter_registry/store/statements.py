@@ -17,6 +17,7 @@ from .orm import (
     CheckpointRow,
     JsonValue,
     LabelRow,
+    MaintainerRow,
     ModelRow,
     UTCDateTime,
     VersionRow,
@@ -24,6 +25,7 @@ from .orm import (
 
 MODELS_T, VERSIONS_T, ALIASES_T = ModelRow.__table__, VersionRow.__table__, AliasRow.__table__
 LABELS_T, FILES_T = LabelRow.__table__, CheckpointFileRow.__table__
+MAINTAINERS_T = MaintainerRow.__table__
 
 # --- reads ------------------------------------------------------------------
 
@@ -39,6 +41,7 @@ CHECKPOINTS = select(
     CheckpointRow.metadata_.label("checkpoint_meta"),
     CheckpointRow.source,
     CheckpointRow.creation_time.label("checkpoint_time"),
+    CheckpointRow.created_by.label("checkpoint_created_by"),
 )
 FILES_OF = (
     select(
@@ -111,6 +114,12 @@ LABELS_OF = (
     .where(LabelRow.model_id.in_(bindparam("ids", expanding=True)))
     .order_by(LabelRow.model_id, LabelRow.position)
 )
+# in the order they became maintainers (the creator first)
+MAINTAINERS_OF = (
+    select(MaintainerRow.model_id, MaintainerRow.username)
+    .where(MaintainerRow.model_id.in_(bindparam("ids", expanding=True)))
+    .order_by(MaintainerRow.model_id, MaintainerRow.creation_time, MaintainerRow.username)
+)
 CHECKPOINT_ID = select(CheckpointRow.id).where(CheckpointRow.uuid == bindparam("uuid"))
 CHECKPOINT_BY_UUID = CHECKPOINTS.where(CheckpointRow.uuid == bindparam("uuid"))
 CHECKPOINT_BY_ID = CHECKPOINTS.where(CheckpointRow.id == bindparam("id"))
@@ -164,6 +173,11 @@ ALLOCATE_VERSION = (
     .where(MODELS_T.c.name == bindparam("model_name"))
     .values(last_version=MODELS_T.c.last_version + 1, **STAMP)
     .returning(MODELS_T.c.id, MODELS_T.c.last_version, MODELS_T.c.archived)
+)
+INSERT_MAINTAINER = insert(MAINTAINERS_T)
+DELETE_MAINTAINER = delete(MAINTAINERS_T).where(
+    MAINTAINERS_T.c.model_id == bindparam("model_id"),
+    MAINTAINERS_T.c.username == bindparam("username"),
 )
 INSERT_VERSION = insert(VERSIONS_T).returning(VERSIONS_T.c.id)
 DELETE_VERSION = delete(VERSIONS_T).where(VERSIONS_T.c.id == bindparam("version_id"))

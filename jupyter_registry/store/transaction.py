@@ -207,6 +207,19 @@ class SqlTransaction:
     def delete_model(self, model_id: int) -> None:
         self.db.execute(sql.DELETE_MODEL, {"model_id": model_id})
 
+    def maintainers(self, model_id: int) -> list[str]:
+        """The model's maintainers, in the order they became maintainers."""
+        return [user for _, user in self.db.execute(sql.MAINTAINERS_OF, {"ids": [model_id]})]
+
+    def add_maintainer(self, model_id: int, user: str, by: str | None, now: datetime) -> None:
+        params = {"model_id": model_id, "username": user, "creation_time": now, "created_by": by}
+        self.db.execute(sql.INSERT_MAINTAINER, params)
+
+    def remove_maintainer(self, model_id: int, user: str) -> bool:
+        """Whether ``user`` was a maintainer of the model (and now is not)."""
+        removed = self.db.execute(sql.DELETE_MAINTAINER, {"model_id": model_id, "username": user})
+        return bool(removed.rowcount)
+
     # --- versions -------------------------------------------------------------
 
     def allocate_version(
@@ -373,7 +386,9 @@ class SqlTransaction:
     def add_blob(self, sha256: str, size: int, now: datetime) -> None:
         self.db.execute(sql.INSERT_BLOB, {"sha256": sha256, "size": size, "creation_time": now})
 
-    def insert_checkpoint(self, uuid: str, request: CreateCheckpoint, now: datetime) -> int:
+    def insert_checkpoint(
+        self, uuid: str, request: CreateCheckpoint, user: str | None, now: datetime
+    ) -> int:
         """A checkpoint row and its file entries (directories as paths ending in ``/``)."""
         checkpoint_id: int = self.db.execute(
             sql.INSERT_CHECKPOINT,
@@ -388,6 +403,7 @@ class SqlTransaction:
                 "metadata": request.metadata,
                 "source": request.source,
                 "creation_time": now,
+                "created_by": user,
             },
         ).scalar_one()
         entries = [

@@ -45,9 +45,10 @@ MODEL_COLUMNS = [c for c in frames.MODEL_COLUMNS if c != "archived"]
 MODEL_HEADERS = {
     "latest_version": "latest",
     "creation_time": "created",
+    "created_by": "by",
     "last_updated_time": "updated",
 }
-VERSION_HEADERS = {"creation_time": "created"}
+VERSION_HEADERS = {"creation_time": "created", "created_by": "by"}
 ALWAYS_SHOWN = frozenset({"version", "aliases", "comment", "creation_time"})
 SORT_LABELS = {
     ModelSortBy.NAME: "name",

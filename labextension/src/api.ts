@@ -9,8 +9,10 @@ import { OPERATIONS } from './types';
 import type {
   CreateModel,
   DescribeCheckpoint,
+  DescribeIdentity,
   DescribeModel,
   DescribeVersion,
+  ListMaintainersResponse,
   ListModelsResponse,
   ListVersionsResponse,
   OperationName,
@@ -126,6 +128,18 @@ function queryString(query: Record<string, unknown>): string {
 
 export class RegistryClient {
   constructor(private readonly _request: Requester) {}
+
+  getIdentity(): Promise<DescribeIdentity> {
+    return this.call('get_identity');
+  }
+
+  addMaintainer(name: string, user: string): Promise<ListMaintainersResponse> {
+    return this.call('add_maintainer', { path: { name, user } });
+  }
+
+  removeMaintainer(name: string, user: string): Promise<void> {
+    return this.call('remove_maintainer', { path: { name, user } });
+  }
 
   listModels(query: IListModelsQuery = {}): Promise<ListModelsResponse> {
     return this.call('list_models', { query });

@@ -1,6 +1,7 @@
 /**
  * The detail view of one model: description, labels, metadata, notes,
- * versions with aliases, and the model's actions.
+ * versions with aliases, maintainers, and the model's actions. Actions the
+ * team rules refuse the signed-in user are disabled, with the reason as tooltip.
  */
 import { ToolbarButtonComponent, caretLeftIcon, refreshIcon } from '@jupyterlab/ui-components';
 import React, { useCallback, useEffect, useState } from 'react';
@@ -18,7 +19,9 @@ import {
 } from './components';
 import { aliasDialog, confirmDialog, registerVersionDialog } from './dialogs';
 import type { IPanelContext } from './context';
-import type { DescribeModel, DescribeVersion } from './types';
+import { aliasRefusal, maintainerRefusal, writeRefusal } from './permissions';
+import type { Refusal } from './permissions';
+import type { DescribeIdentity, DescribeModel, DescribeVersion } from './types';
 
 export function ModelDetail(props: {
   ctx: IPanelContext;
@@ -28,6 +31,7 @@ export function ModelDetail(props: {
 }): JSX.Element {
   const { ctx, name } = props;
   const [model, setModel] = useState<DescribeModel | null>(null);
+  const [identity, setIdentity] = useState<DescribeIdentity | null>(null);
   const [versions, setVersions] = useState<DescribeVersion[]>([]);
   const [totalVersions, setTotalVersions] = useState(0);
   const [error, setError] = useState<string | null>(null);
@@ -36,10 +40,15 @@ export function ModelDetail(props: {
 
   useEffect(() => {
     let live = true;
-    Promise.all([ctx.client.getModel(name), ctx.client.listVersions(name, 0, 100)]).then(
-      ([m, v]) => {
+    Promise.all([
+      ctx.client.getModel(name),
+      ctx.client.listVersions(name, 0, 100),
+      ctx.client.getIdentity()
+    ]).then(
+      ([m, v, who]) => {
         if (live) {
           setModel(m);
+          setIdentity(who);
           setVersions(v.versions);
           setTotalVersions(v.total);
           setError(null);
@@ -157,6 +166,23 @@ export function ModelDetail(props: {
       props.onBack();
     }
   };
+  const addMaintainer = async (user: string) =>
+    act(`Could not add maintainer ${user}`, () => ctx.client.addMaintainer(name, user));
+  const removeMaintainer = async (user: string) => {
+    await act(`Could not remove maintainer ${user}`, () => ctx.client.removeMaintainer(name, user));
+  };
+  const writing = writeRefusal(identity, 'change this model');
+  const registering = writeRefusal(identity, 'register versions');
+  const archiving = maintainerRefusal(
+    identity,
+    model,
+    model.archived ? 'unarchive this model' : 'archive this model'
+  );
+  const deleting = maintainerRefusal(identity, model, 'delete this model');
+  const deletingVersions = maintainerRefusal(identity, model, 'delete its versions');
+  const maintaining = maintainerRefusal(identity, model, 'change its maintainers');
+  const aliasRemoval = (alias: string) => aliasRefusal(identity, model, alias, 'remove');
+  const maintainers = model.maintainers ?? [];
   const addLabel = async (label: string) => {
     const labels = model.labels.includes(label) ? model.labels : [...model.labels, label];
     return act('Could not add the label', () => ctx.client.updateModel(name, { labels }));
@@ -172,7 +198,10 @@ export function ModelDetail(props: {
       )}
       <div className="jp-RegistryPanel-detailBody">
         <div className="jp-RegistryPanel-facts">
-          <span>Created {formatTime(model.creation_time)}</span>
+          <span>
+            Created {formatTime(model.creation_time)}
+            {model.created_by ? ` by ${model.created_by}` : ''}
+          </span>
           <span>Updated {formatTime(model.last_updated_time)}</span>
           <span>
             {model.num_versions} version{model.num_versions === 1 ? '' : 's'}
@@ -181,6 +210,8 @@ export function ModelDetail(props: {
         <div className="jp-RegistryPanel-buttons jp-RegistryPanel-actions">
           <button
             className="jp-Button jp-mod-styled jp-mod-accept"
+            disabled={registering !== null}
+            title={registering ?? undefined}
             onClick={() => void registerVersion()}
           >
             Register version
@@ -195,17 +226,43 @@ export function ModelDetail(props: {
           </button>
           <button
             className="jp-Button jp-mod-styled jp-RegistryPanel-secondary"
+            disabled={archiving !== null}
+            title={archiving ?? undefined}
             onClick={() => void toggleArchive()}
           >
             {model.archived ? 'Unarchive' : 'Archive'}
           </button>
           <button
             className="jp-Button jp-mod-styled jp-mod-warn"
+            disabled={deleting !== null}
+            title={deleting ?? undefined}
             onClick={() => void deleteModel()}
           >
             Delete
           </button>
         </div>
+
+        <Section title="Maintainers">
+          <Chips
+            items={maintainers}
+            kind="label"
+            onRemove={maintaining === null ? user => void removeMaintainer(user) : undefined}
+          />
+          {maintainers.length === 0 && (
+            <p className="jp-RegistryPanel-empty">No maintainers: an admin can add one.</p>
+          )}
+          {maintaining === null ? (
+            <LabelInput
+              onAdd={addMaintainer}
+              label="New maintainer"
+              placeholder="Add a maintainer (user name) and press Enter"
+            />
+          ) : (
+            <p className="jp-RegistryPanel-empty" title={maintaining}>
+              {maintaining}
+            </p>
+          )}
+        </Section>
 
         <Section title="Description">
           <EditableText
@@ -262,6 +319,8 @@ export function ModelDetail(props: {
           actions={
             <button
               className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
+              disabled={registering !== null}
+              title={registering ?? undefined}
               onClick={() => void registerVersion()}
             >
               + Register
@@ -273,6 +332,9 @@ export function ModelDetail(props: {
             onSetAlias={v => void setAlias(v)}
             onRemoveAlias={a => void removeAlias(a)}
             onDelete={v => void deleteVersion(v)}
+            aliasRefusal={aliasRemoval}
+            aliasing={writing}
+            deleting={deletingVersions}
             onSnippet={v => ctx.insertSnippet(`${name}:${v}`)}
           />
           {totalVersions > versions.length && (
@@ -286,7 +348,11 @@ export function ModelDetail(props: {
   );
 }
 
-function LabelInput(props: { onAdd: (label: string) => Promise<boolean> }): JSX.Element {
+function LabelInput(props: {
+  onAdd: (label: string) => Promise<boolean>;
+  label?: string;
+  placeholder?: string;
+}): JSX.Element {
   const [text, setText] = useState('');
   const submit = async () => {
     const label = text.trim();
@@ -298,8 +364,8 @@ function LabelInput(props: { onAdd: (label: string) => Promise<boolean> }): JSX.
     <div className="jp-RegistryPanel-labelInput">
       <input
         className="jp-mod-styled"
-        aria-label="New label"
-        placeholder="Add a label and press Enter"
+        aria-label={props.label ?? 'New label'}
+        placeholder={props.placeholder ?? 'Add a label and press Enter'}
         value={text}
         onChange={event => setText(event.target.value)}
         onKeyDown={event => {
@@ -318,6 +384,12 @@ function VersionTable(props: {
   onRemoveAlias: (alias: string) => void;
   onDelete: (version: number) => void;
   onSnippet: (version: number) => void;
+  /** why removing this alias is refused, or null */
+  aliasRefusal: (alias: string) => Refusal;
+  /** why setting aliases is refused (read-only), or null */
+  aliasing: Refusal;
+  /** why deleting versions is refused, or null */
+  deleting: Refusal;
 }): JSX.Element {
   if (props.versions.length === 0) {
     return (
@@ -346,7 +418,12 @@ function VersionTable(props: {
               <td>v{v.version}</td>
               <td title={v.comment ?? undefined}>{v.name ?? ''}</td>
               <td>
-                <Chips items={v.aliases} kind="alias" onRemove={props.onRemoveAlias} />
+                <Chips
+                  items={v.aliases.filter(a => props.aliasRefusal(a) === null)}
+                  kind="alias"
+                  onRemove={props.onRemoveAlias}
+                />
+                <Chips items={v.aliases.filter(a => props.aliasRefusal(a) !== null)} kind="alias" />
               </td>
               <td title={formatTime(v.creation_time)}>{formatShortTime(v.creation_time)}</td>
               <td>{v.checkpoint.framework ?? ''}</td>
@@ -355,7 +432,8 @@ function VersionTable(props: {
                 <button
                   className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
                   aria-label={`Set alias on v${v.version}`}
-                  title="Set or move an alias to this version"
+                  title={props.aliasing ?? 'Set or move an alias to this version'}
+                  disabled={props.aliasing !== null}
                   onClick={() => props.onSetAlias(v.version)}
                 >
                   Alias…
@@ -371,7 +449,8 @@ function VersionTable(props: {
                 <button
                   className="jp-Button jp-mod-styled jp-mod-warn jp-RegistryPanel-small"
                   aria-label={`Delete v${v.version}`}
-                  title="Delete this version"
+                  title={props.deleting ?? 'Delete this version'}
+                  disabled={props.deleting !== null}
                   onClick={() => props.onDelete(v.version)}
                 >
                   ×

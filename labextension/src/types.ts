@@ -11,10 +11,13 @@ export type ApiPath =
   | "/blobs/{sha256}"
   | "/checkpoints"
   | "/checkpoints/{checkpoint_uuid}"
+  | "/identity"
   | "/models"
   | "/models/{name}"
   | "/models/{name}/aliases/{alias}"
   | "/models/{name}/history"
+  | "/models/{name}/maintainers"
+  | "/models/{name}/maintainers/{user}"
   | "/models/{name}/metadata"
   | "/models/{name}/versions"
   | "/models/{name}/versions/{ref}"
@@ -25,6 +28,7 @@ export type ApiPath =
  * its verb and route, relative to `{base_url}registry/api/v1`.
  */
 export const OPERATIONS = {
+  add_maintainer: { method: "PUT", path: "/models/{name}/maintainers/{user}" },
   blob_size: { method: "HEAD", path: "/blobs/{sha256}" },
   create_checkpoint: { method: "POST", path: "/checkpoints" },
   create_model: { method: "POST", path: "/models" },
@@ -33,9 +37,11 @@ export const OPERATIONS = {
   delete_version: { method: "DELETE", path: "/models/{name}/versions/{ref}" },
   get_checkpoint: { method: "GET", path: "/checkpoints/{checkpoint_uuid}" },
   get_history: { method: "GET", path: "/models/{name}/history" },
+  get_identity: { method: "GET", path: "/identity" },
   get_model: { method: "GET", path: "/models/{name}" },
   get_version: { method: "GET", path: "/models/{name}/versions/{ref}" },
   list_checkpoints: { method: "GET", path: "/checkpoints" },
+  list_maintainers: { method: "GET", path: "/models/{name}/maintainers" },
   list_models: { method: "GET", path: "/models" },
   list_versions: { method: "GET", path: "/models/{name}/versions" },
   patch_model_metadata: { method: "PATCH", path: "/models/{name}/metadata" },
@@ -44,6 +50,7 @@ export const OPERATIONS = {
   read_blob: { method: "GET", path: "/blobs/{sha256}" },
   register_version: { method: "POST", path: "/models/{name}/versions" },
   remove_alias: { method: "DELETE", path: "/models/{name}/aliases/{alias}" },
+  remove_maintainer: { method: "DELETE", path: "/models/{name}/maintainers/{user}" },
   set_alias: { method: "PUT", path: "/models/{name}/aliases/{alias}" },
   update_model: { method: "PATCH", path: "/models/{name}" },
   update_version: { method: "PATCH", path: "/models/{name}/versions/{ref}" }
@@ -53,6 +60,12 @@ export type OperationName = keyof typeof OPERATIONS;
 
 /** What each operation takes (path values, query, body) and answers. */
 export interface Operations {
+  add_maintainer: {
+    path: { name: string; user: string };
+    query: Record<string, never>;
+    body: never;
+    response: ListMaintainersResponse;
+  };
   blob_size: {
     path: { sha256: string };
     query: Record<string, never>;
@@ -101,6 +114,12 @@ export interface Operations {
     body: never;
     response: ListActionsResponse;
   };
+  get_identity: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: never;
+    response: DescribeIdentity;
+  };
   get_model: {
     path: { name: string };
     query: Record<string, never>;
@@ -118,6 +137,12 @@ export interface Operations {
     query: { run?: string; limit?: number };
     body: never;
     response: ListCheckpointsResponse;
+  };
+  list_maintainers: {
+    path: { name: string };
+    query: Record<string, never>;
+    body: never;
+    response: ListMaintainersResponse;
   };
   list_models: {
     path: Record<string, never>;
@@ -172,6 +197,12 @@ export interface Operations {
   };
   remove_alias: {
     path: { name: string; alias: string };
+    query: Record<string, never>;
+    body: never;
+    response: void;
+  };
+  remove_maintainer: {
+    path: { name: string; user: string };
     query: Record<string, never>;
     body: never;
     response: void;
@@ -262,6 +293,20 @@ export interface DescribeCheckpoint {
   run: string | null;
   source: Record<string, unknown>;
   creation_time: string;
+  created_by?: string | null;
+}
+
+/**
+ * Who the registry takes the caller to be, and the rules that apply to them (SPEC §7).
+ *
+ * The SDK reads it to decide whether to import a checkpoint's captured code;
+ * the panel to disable what the caller may not do.
+ */
+export interface DescribeIdentity {
+  user: string | null;
+  role: string;
+  protected_aliases: Array<string>;
+  trusted_users: Array<string>;
 }
 
 export interface DescribeModel {
@@ -278,6 +323,7 @@ export interface DescribeModel {
   latest_version: number | null;
   created_by?: string | null;
   updated_by?: string | null;
+  maintainers?: Array<string>;
 }
 
 export interface DescribeVersion {
@@ -313,6 +359,10 @@ export interface ListActionsResponse {
 
 export interface ListCheckpointsResponse {
   checkpoints: Array<DescribeCheckpoint>;
+}
+
+export interface ListMaintainersResponse {
+  maintainers: Array<string>;
 }
 
 export interface ListModelsResponse {

@@ -65,11 +65,23 @@ print("RESULT", json.dumps({
 
 LOAD = """
 import json
-from jupyter_registry import Registry
+from jupyter_registry import Registry, UntrustedCodeError
 
 registry = Registry()
 net = registry.get_model_version("team-net:production").load()
-print("RESULT", json.dumps({"class": type(net).__name__, "weights": float(net.layer.weight.sum())}))
+unpromoted = registry.get_model("team-net").get_version(2)
+try:
+    unpromoted.load()
+    refusal = None
+except UntrustedCodeError as exc:
+    refusal = str(exc)
+trusted = unpromoted.load(trusted=True)
+print("RESULT", json.dumps({
+    "class": type(net).__name__,
+    "weights": float(net.layer.weight.sum()),
+    "refusal": refusal,
+    "trusted": type(trusted).__name__,
+}))
 """
 
 ENVIRONMENT = "import json, os; print('RESULT', json.dumps(dict(os.environ)))"
@@ -149,10 +161,26 @@ def test_a_model_promoted_in_one_users_kernel_is_every_users(
     assert ("model.created", "alice") in actors
     assert all(user == "alice" for _, user in actors), actors
 
+    # Only a maintainer (alice, the creator) or an admin moves production.
+    moved = requests.put(
+        bob.registry_api("models", "team-net", "aliases", "production"),
+        json={"version": 2},
+        headers=bob.headers(),
+    )
+    assert moved.status_code == 403, moved.text
+    assert moved.json()["error"]["type"] == "PermissionDenied"
+    assert "bob" in moved.json()["error"]["message"]
+    after = requests.get(bob.registry_api("models", "team-net"), headers=bob.headers())
+    assert after.json()["aliases"] == {"production": registered["production"]}
+
     with kernel(hub, bob) as client:
         loaded = run_json(client, LOAD)
         assert_no_storage(run_json(client, ENVIRONMENT), hub)
-    assert loaded == {"class": "TinyNet", "weights": registered["weights"]}
+    # The promoted version loads; alice's unpromoted captured code needs trusted=True.
+    assert loaded["class"] == "TinyNet"
+    assert loaded["weights"] == registered["weights"]
+    assert loaded["refusal"] is not None and "alice" in loaded["refusal"]
+    assert loaded["trusted"] == "TinyNet"
 
 
 def test_each_server_acts_as_its_own_user(hub: Hub, members: dict[str, Member]) -> None:

@@ -18,6 +18,7 @@ from traitlets.config import Configurable
 ENV_HOME = "JUPYTER_REGISTRY_HOME"
 ENV_DATABASE = "JUPYTER_REGISTRY_DATABASE"
 ENV_ARTIFACTS = "JUPYTER_REGISTRY_ARTIFACTS"
+ENV_STORAGE_OPTIONS = "JUPYTER_REGISTRY_STORAGE_OPTIONS"
 ENV_SERVER = "JUPYTER_REGISTRY_SERVER"
 ENV_TOKEN = "JUPYTER_REGISTRY_TOKEN"
 
@@ -66,4 +67,4 @@ class RegistryConfig(Configurable):
 
     @default("storage_options")
     def _default_storage_options(self) -> str:
-        return os.environ.get("JUPYTER_REGISTRY_STORAGE_OPTIONS", "")
+        return os.environ.get(ENV_STORAGE_OPTIONS, "")

@@ -271,7 +271,7 @@ class RegistryMagics(Magics):
                     "give OBJ_OR_PATH to checkpoint the model again"
                 )
             # An existing checkpoint is registered in the registry that holds it.
-            registry = Registry(client=existing._client) if existing else self._registry()
+            registry = existing.registry if existing else self._registry()
             try:
                 model = registry.get_model(args.model)
             except NotFoundError:

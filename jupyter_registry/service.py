@@ -16,12 +16,12 @@ a time). The counter is never decremented, so numbers are never reused.
 
 from __future__ import annotations
 
+import copy
 import getpass
 import logging
 import time
 import uuid as uuid_lib
 from collections.abc import Callable, Iterable, Iterator
-from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
@@ -32,18 +32,22 @@ from .schemas import (
     AliasName,
     BlobInfo,
     CheckName,
+    CollectGarbage,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
     DescribeModel,
     DescribeVersion,
+    GarbageCollected,
     ListActionsResponse,
     ListCheckpointsResponse,
+    Listener,
     ListModelsQuery,
     ListModelsResponse,
     ListVersionsResponse,
     PatchMetadata,
     RegisterVersion,
+    SchemaRevision,
     SetAlias,
     UpdateModel,
     UpdateVersion,
@@ -55,13 +59,8 @@ from .schemas import (
 )
 from .store import LockedModel, LockedVersion, SqlStore, Store, Transaction
 
-Listener = Callable[[str, dict[str, Any]], None]
 Change = tuple[str, dict[str, Any]]
 log = logging.getLogger(__name__)
-
-#: Called after every committed change of every service in this process (the
-#: widgets use it to refresh after ``%register_version`` in the same kernel).
-process_listeners: list[Listener] = []
 
 
 def _now() -> datetime:
@@ -104,15 +103,8 @@ def _check_page(offset: int, limit: int | None) -> None:
         raise ValidationError("offset must be >= 0 and limit >= 1")
 
 
-#: Who is making the current call: the REST layer sets the Jupyter identity of
-#: the requester; in-process callers default to the operating-system user.
-current_actor: ContextVar[str | None] = ContextVar("jupyter_registry_actor", default=None)
-
-
-def actor() -> str | None:
-    explicit = current_actor.get()
-    if explicit:
-        return explicit
+def os_user() -> str | None:
+    """The operating-system user: the actor of an embedded registry's calls."""
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name and no passwd entry (some containers)
@@ -122,15 +114,39 @@ def actor() -> str | None:
 class RegistryService:
     """Models, versions, aliases and checkpoints over one store and one blob store."""
 
-    def __init__(self, store: Store, blobs: BlobStore) -> None:
+    def __init__(self, store: Store, blobs: BlobStore, user: str | None = None) -> None:
         self.store = store
         self.blobs = blobs
         self.listeners: list[Listener] = []
+        #: Who makes this service's calls: a server's requester (see :meth:`acting_as`),
+        #: else, in history, the operating-system user.
+        self.user = user
 
     @classmethod
-    def from_config(cls, config: RegistryConfig | None = None) -> RegistryService:
+    def from_config(
+        cls,
+        config: RegistryConfig | None = None,
+        storage_options: dict[str, Any] | None = None,
+    ) -> RegistryService:
+        """The service over ``config``'s locations; ``storage_options`` (a dict, which may
+        hold objects JSON cannot carry) replaces the configured JSON string."""
         config = config or RegistryConfig()
-        return cls(SqlStore(config.database), BlobStore(config.artifacts, config.storage_options))
+        options = config.storage_options if storage_options is None else storage_options
+        return cls(SqlStore(config.database), BlobStore(config.artifacts, options))
+
+    def acting_as(self, user: str | None) -> RegistryService:
+        """This service with ``user`` as the actor of its calls: a server makes one per request.
+
+        The copy shares the store, the blob store and the listeners, so it
+        costs one small object, and the requester travels with the call
+        explicitly instead of through process-wide state.
+        """
+        view = copy.copy(self)
+        view.user = user
+        return view
+
+    def _actor(self) -> str | None:
+        return self.user or os_user()
 
     def close(self) -> None:
         """Release the database connections; the service is not used afterwards."""
@@ -142,8 +158,9 @@ class RegistryService:
         The changes are already committed, so raising here would report a
         success as an error (and a retry would, say, register a version twice).
         """
-        for event, payload in changes:
-            for listener in (*self.listeners, *process_listeners):
+        for event, change in changes:
+            payload = {**change, "user": self.user}
+            for listener in self.listeners:
                 try:
                     listener(event, payload)
                 except Exception:
@@ -181,7 +198,7 @@ class RegistryService:
     # --- models -----------------------------------------------------------
 
     def create_model(self, request: CreateModel) -> DescribeModel:
-        user = actor()
+        user = self._actor()
         with self.store.write() as tx:
             if tx.model_id(request.name) is not None:
                 raise ConflictError(f"a model named {request.name!r} already exists")
@@ -211,7 +228,7 @@ class RegistryService:
             for field in ("description", "notes", "archived")
             if field in changes and (changes[field] is not None or field == "description")
         }
-        user = actor()
+        user = self._actor()
         with self.store.write() as tx:
             model = self._locked_model(tx, name)
             tx.update_model(model.id, fields, user, _now())
@@ -225,7 +242,7 @@ class RegistryService:
 
     def patch_model_metadata(self, name: str, patch: PatchMetadata) -> DescribeModel:
         """Merge/remove top-level keys in one transaction holding the model's row lock."""
-        user = actor()
+        user = self._actor()
         with self.store.write() as tx:
             model = self._locked_model(tx, name)
             tx.set_model_metadata(model.id, _merge(model.metadata, patch), user, _now())
@@ -239,14 +256,14 @@ class RegistryService:
         with self.store.write() as tx:
             model = self._locked_model(tx, name)
             tx.delete_model(model.id)
-            change = self._record(tx, "model.deleted", {"model": name}, actor())
+            change = self._record(tx, "model.deleted", {"model": name}, self._actor())
         self._emit(change)
 
     # --- versions ---------------------------------------------------------
 
     def register_version(self, model_name: str, request: RegisterVersion) -> DescribeVersion:
         """Give a checkpoint the model's next version number, in one transaction."""
-        user = actor()
+        user = self._actor()
         with self.store.write() as tx:
             allocated = tx.allocate_version(model_name, user, _now())
             if allocated is None:
@@ -306,7 +323,7 @@ class RegistryService:
     ) -> DescribeVersion:
         """Lock the model and the version, apply ``edit``, stamp and record the change."""
         version_ref = _as_ref(ref)
-        user = actor()
+        user = self._actor()
         with self.store.write() as tx:
             model = self._locked_model(tx, model_name)
             version = self._locked_version(tx, model, version_ref)
@@ -340,7 +357,7 @@ class RegistryService:
 
     def delete_version(self, model_name: str, ref: VersionRef | int | str | None) -> None:
         version_ref = _as_ref(ref)
-        user = actor()
+        user = self._actor()
         with self.store.write() as tx:
             model = self._locked_model(tx, model_name)
             version = self._locked_version(tx, model, version_ref)
@@ -356,7 +373,7 @@ class RegistryService:
             check_alias(alias)
         except ValueError as exc:
             raise ValidationError(f"alias: {exc}") from None
-        user = actor()
+        user = self._actor()
         with self.store.write() as tx:
             model = self._locked_model(tx, model_name)
             version = self._locked_version(tx, model, VersionRef(number=request.version))
@@ -369,7 +386,7 @@ class RegistryService:
         return described
 
     def remove_alias(self, model_name: str, alias: str) -> None:
-        user = actor()
+        user = self._actor()
         with self.store.write() as tx:
             model = self._locked_model(tx, model_name)
             if not tx.remove_alias(model.id, alias):
@@ -508,12 +525,22 @@ class RegistryService:
         """Upgrade the database schema to this package's head revision; returns it."""
         return self.store.migrate()
 
+    def upgrade_schema(self) -> SchemaRevision:
+        """:meth:`migrate` as the admin API answers it."""
+        return SchemaRevision(revision=self.migrate())
+
+    def collect_garbage(self, request: CollectGarbage) -> GarbageCollected:
+        """:meth:`gc` as the admin API asks and answers it."""
+        return GarbageCollected(deleted=self.gc(timedelta(seconds=request.grace_seconds)))
+
     def gc(self, grace: timedelta = timedelta(hours=1)) -> list[str]:
         """Delete blobs no checkpoint references, and uploads that died half-way.
 
         Blobs younger than ``grace`` are kept even when unreferenced: they may
         belong to a registration whose files are uploaded but not yet committed.
         """
+        if grace < timedelta(0):
+            raise ValidationError(f"the gc grace period must not be negative, not {grace}")
         cutoff = time.time() - grace.total_seconds()
         self.blobs.remove_stale_uploads(cutoff)
         with self.store.write() as tx:

@@ -37,11 +37,13 @@ from ..api import API_PREFIX, operation
 from ..errors import IntegrityError, RegistryError, error_for_type
 from ..schemas import (
     BlobInfo,
+    CollectGarbage,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
     DescribeModel,
     DescribeVersion,
+    GarbageCollected,
     ListActionsResponse,
     ListCheckpointsResponse,
     ListModelsQuery,
@@ -49,6 +51,7 @@ from ..schemas import (
     ListVersionsResponse,
     PatchMetadata,
     RegisterVersion,
+    SchemaRevision,
     SetAlias,
     UpdateModel,
     UpdateVersion,
@@ -332,3 +335,11 @@ class HttpClient:
 
     def delete_checkpoint(self, checkpoint_uuid: str) -> None:
         self.call("delete_checkpoint", checkpoint_uuid)
+
+    # --- administration -----------------------------------------------------
+
+    def upgrade_schema(self) -> SchemaRevision:
+        return self.call("upgrade_schema")
+
+    def collect_garbage(self, request: CollectGarbage) -> GarbageCollected:
+        return self.call("collect_garbage", body=request)

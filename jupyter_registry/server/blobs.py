@@ -38,9 +38,10 @@ RECEIVE_BYTES = 1024 * 1024  # per socket read and per data_received while uploa
 PIPE_DEPTH = 8  # chunks queued for the writer: at most ~8 MiB in flight per upload
 BLOCK_BYTES = 1024 * 1024  # smaller chunks are regrouped before the store hashes and writes them
 STALL_SECONDS = 600
-# Writers live as long as their upload, so they get their own threads rather
-# than holding the default executor that serves every other API call.
-UPLOAD_WRITERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="registry-upload")
+#: The web app setting holding the extension's upload writer pool. Writers live
+#: as long as their upload, so they get their own threads rather than holding
+#: the default executor that serves every other API call.
+UPLOAD_WRITERS_KEY = "jupyter_registry_upload_writers"
 RESUME_RANGE = re.compile(r"bytes=([0-9]{1,18})-")
 
 
@@ -80,9 +81,9 @@ def _checked(sha256: str) -> str:
 class _UploadPipe:
     """Received chunks on their way to the blob store's writer thread, with back-pressure."""
 
-    def __init__(self, service: RegistryService, sha256: str) -> None:
+    def __init__(self, service: RegistryService, sha256: str, writers: ThreadPoolExecutor) -> None:
         self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPE_DEPTH)
-        self.stored = UPLOAD_WRITERS.submit(service.put_blob, self._blocks(), sha256)
+        self.stored = writers.submit(service.put_blob, self._blocks(), sha256)
 
     def _blocks(self) -> Iterator[bytes]:
         """Received chunks; small ones regrouped into blocks the store hashes and writes at once."""
@@ -158,7 +159,7 @@ class BlobHandler(RegistryHandler):
         self.request.connection.set_max_body_size(MAX_UPLOAD_BYTES)
         self._large_chunks = contextlib.ExitStack()
         self._large_chunks.enter_context(_large_body_chunks(self.request.connection))
-        self._pipe = _UploadPipe(self.service, sha256)
+        self._pipe = _UploadPipe(self.service, sha256, self.settings[UPLOAD_WRITERS_KEY])
 
     async def data_received(self, chunk: bytes) -> None:
         if self._pipe is not None:

@@ -8,6 +8,8 @@ export const API_VERSION = "0.1.0";
 
 /** Every route of the REST API, relative to `{base_url}registry/api/v1`. */
 export type ApiPath =
+  | "/admin/gc"
+  | "/admin/migrate"
   | "/blobs/{sha256}"
   | "/checkpoints"
   | "/checkpoints/{checkpoint_uuid}"
@@ -207,6 +209,10 @@ export interface CheckpointFile {
   size: number;
 }
 
+export interface CollectGarbage {
+  grace_seconds?: number;
+}
+
 /**
  * A checkpoint whose file contents are already in the artifact store.
  */
@@ -306,6 +312,10 @@ export interface ErrorDetail {
   message: string;
 }
 
+export interface GarbageCollected {
+  deleted: Array<string>;
+}
+
 export interface ListActionsResponse {
   actions: Array<DescribeAction>;
   total: number;
@@ -341,6 +351,10 @@ export interface RegisterVersion {
   /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   metadata?: Record<string, unknown>;
   aliases?: Array<string>;
+}
+
+export interface SchemaRevision {
+  revision: string;
 }
 
 export interface SetAlias {

@@ -107,9 +107,6 @@ def test_no_adapter_imports_a_private_name() -> None:
 
 #: Process-wide caches still allowed, each with its reason.
 ALLOWED_GLOBAL_STATE = {
-    # One connection pool per database URL per process (the store's, kept by the store split).
-    ("store/sql.py", "_engines"),
-    ("store/sql.py", "_queues"),
     # A click parameter type: a stateless parser, as click's own INT and STRING are.
     ("cli/params.py", "JSON_OBJECT"),
     # One hashing thread per process, beside the copy loop it serves; artifacts/ moves

@@ -38,6 +38,9 @@ def restored_environ() -> Iterator[None]:
 @pytest.fixture
 def jp_server_config(tmp_path: Path, restored_environ: None) -> Config:
     enabling = json.loads((ROOT / "jupyter-config/server-config/jupyter_registry.json").read_text())
+    # Once any server of this process loaded notebook_shim, it has patched the extension
+    # manager class to expect it, so it comes along.
+    enabling["ServerApp"]["jpserver_extensions"]["notebook_shim"] = True
     return Config(
         {
             **enabling,

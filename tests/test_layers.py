@@ -116,10 +116,23 @@ ALLOWED_GLOBAL_STATE = {
 STATEFUL_CALLS = frozenset({"ContextVar", "ThreadPoolExecutor", "ProcessPoolExecutor"})
 
 
+def _frozen(node: ast.ClassDef) -> bool:
+    """A ``@dataclass(frozen=True)``: its instances are constants, not state."""
+    return any(
+        isinstance(d, ast.Call)
+        and getattr(d.func, "id", None) == "dataclass"
+        and any(k.arg == "frozen" and getattr(k.value, "value", False) for k in d.keywords)
+        for d in node.decorator_list
+    )
+
+
 def _module_state(path: Path) -> list[str]:
-    """Module-level mutable state: empty containers, context variables, pools, singletons."""
+    """Module-level mutable state: empty containers, context variables, pools, instances of
+    the module's own (unfrozen) classes."""
     tree = ast.parse(path.read_text())
-    classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    classes = {
+        node.name for node in tree.body if isinstance(node, ast.ClassDef) and not _frozen(node)
+    }
     found = [f"global {', '.join(n.names)}" for n in ast.walk(tree) if isinstance(n, ast.Global)]
     for node in tree.body:
         if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:

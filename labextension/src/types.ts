@@ -28,6 +28,7 @@ export type ApiPath =
  */
 export const OPERATIONS = {
   blob_size: { method: "HEAD", path: "/blobs/{sha256}" },
+  collect_garbage: { method: "POST", path: "/admin/gc" },
   create_checkpoint: { method: "POST", path: "/checkpoints" },
   create_model: { method: "POST", path: "/models" },
   delete_checkpoint: { method: "DELETE", path: "/checkpoints/{checkpoint_uuid}" },
@@ -48,7 +49,8 @@ export const OPERATIONS = {
   remove_alias: { method: "DELETE", path: "/models/{name}/aliases/{alias}" },
   set_alias: { method: "PUT", path: "/models/{name}/aliases/{alias}" },
   update_model: { method: "PATCH", path: "/models/{name}" },
-  update_version: { method: "PATCH", path: "/models/{name}/versions/{ref}" }
+  update_version: { method: "PATCH", path: "/models/{name}/versions/{ref}" },
+  upgrade_schema: { method: "POST", path: "/admin/migrate" }
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -60,6 +62,12 @@ export interface Operations {
     query: Record<string, never>;
     body: never;
     response: void;
+  };
+  collect_garbage: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: CollectGarbage;
+    response: GarbageCollected;
   };
   create_checkpoint: {
     path: Record<string, never>;
@@ -195,6 +203,12 @@ export interface Operations {
     query: Record<string, never>;
     body: UpdateVersion;
     response: DescribeVersion;
+  };
+  upgrade_schema: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: never;
+    response: SchemaRevision;
   };
 }
 

@@ -52,7 +52,7 @@ PAGE_SIZE = 1000
 
 
 def _frames() -> Any:
-    """The DataFrame builders, imported on first use: pandas takes ~0.5 s to import."""
+    """The DataFrame builders, imported on first use: pandas is slow to import."""
     from . import frames
 
     return frames
@@ -270,6 +270,7 @@ class Model(_Held):
     description = property(lambda self: self._info.description)
     notes = property(lambda self: self._info.notes)
     labels = property(lambda self: list(self._info.labels))
+    aliases = property(lambda self: dict(self._info.aliases))
     metadata = property(lambda self: dict(self._info.metadata))
     archived = property(lambda self: self._info.archived)
     num_versions = property(lambda self: self._info.num_versions)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
-from .artifacts import BlobStore
+from .artifacts import BlobStore, open_blob_store
 from .config import RegistryConfig
 from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from .schemas import (
@@ -132,7 +132,7 @@ class RegistryService:
         hold objects JSON cannot carry) replaces the configured JSON string."""
         config = config or RegistryConfig()
         options = config.storage_options if storage_options is None else storage_options
-        return cls(SqlStore(config.database), BlobStore(config.artifacts, options))
+        return cls(SqlStore(config.database), open_blob_store(config.artifacts, options))
 
     def acting_as(self, user: str | None) -> RegistryService:
         """This service with ``user`` as the actor of its calls: a server makes one per request.
@@ -151,6 +151,7 @@ class RegistryService:
     def close(self) -> None:
         """Release the database connections; the service is not used afterwards."""
         self.store.close()
+        self.blobs.close()
 
     def _emit(self, *changes: Change) -> None:
         """Tell listeners about committed changes; one failing listener fails nothing else.

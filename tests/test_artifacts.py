@@ -6,6 +6,7 @@ import errno
 import fcntl
 import hashlib
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -14,14 +15,25 @@ from pathlib import Path
 import pytest
 
 from jupyter_registry import ConflictError, IntegrityError, Registry, ValidationError
-from jupyter_registry.artifacts import BlobStore, cas
+from jupyter_registry.artifacts import (
+    BlobStore,
+    FsspecBlobStore,
+    LocalBlobStore,
+    local_store,
+    open_blob_store,
+)
 from jupyter_registry.artifacts.localfiles import ALIGN, DIRECT_BLOCK, NewFile
+from jupyter_registry.config import RegistryConfig
+from jupyter_registry.service import RegistryService
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "memory", "s3"])
 def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict]:
+    """A local folder (the local store) and two filesystems the plain store serves."""
     if request.param == "local":
         return str(tmp_path / "artifacts"), {}
+    if request.param == "memory":
+        return f"memory://{uuid.uuid4().hex}/registry", {}
     server = request.getfixturevalue("s3")
     import s3fs
 
@@ -35,7 +47,7 @@ def store_uri(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict
 @pytest.fixture
 def blobs(store_uri: tuple[str, dict]) -> BlobStore:
     uri, options = store_uri
-    return BlobStore(uri, options)
+    return open_blob_store(uri, options)
 
 
 def test_put_read_roundtrip(blobs: BlobStore) -> None:
@@ -78,7 +90,7 @@ def test_truncated_blob_detected(blobs: BlobStore) -> None:
 def test_put_file_reports_progress_and_stores_once(
     blobs: BlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cas, "COPY_RANGE", 64 * 1024)
+    monkeypatch.setattr(local_store, "COPY_RANGE", 64 * 1024)
     data = os.urandom(300_000)
     source = tmp_path / "weights.bin"
     source.write_bytes(data)
@@ -86,7 +98,7 @@ def test_put_file_reports_progress_and_stores_once(
     info = blobs.put_file(source, reported.append)
     assert info.sha256 == hashlib.sha256(data).hexdigest() and info.size == len(data)
     assert sum(reported) == len(data)
-    if blobs.local:  # one report per kernel-copied range
+    if isinstance(blobs, LocalBlobStore):  # one report per kernel-copied range
         assert reported == [65536] * 4 + [300_000 - 4 * 65536]
     assert b"".join(blobs.read(info.sha256, info.size)) == data
     assert blobs.put_file(source) == info
@@ -98,6 +110,56 @@ def test_put_file_of_an_empty_file(blobs: BlobStore, tmp_path: Path) -> None:
     info = blobs.put_file(tmp_path / "empty")
     assert info.sha256 == hashlib.sha256(b"").hexdigest() and info.size == 0
     assert b"".join(blobs.read(info.sha256, 0)) == b""
+
+
+def test_the_uri_picks_the_store(tmp_path: Path) -> None:
+    assert type(open_blob_store(str(tmp_path / "a"))) is LocalBlobStore
+    assert type(open_blob_store(f"file://{tmp_path / 'b'}")) is LocalBlobStore
+    assert type(open_blob_store(f"memory://{uuid.uuid4().hex}")) is FsspecBlobStore
+
+
+def test_local_store_without_a_kernel_copy_stores_files_the_plain_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where Python has no copy_file_range (not Linux), a file is read and written in chunks."""
+    monkeypatch.delattr(os, "copy_file_range")
+    data = os.urandom(300_000)
+    (tmp_path / "w.bin").write_bytes(data)
+    blobs = open_blob_store(str(tmp_path / "artifacts"))
+    reported: list[int] = []
+    info = blobs.put_file(tmp_path / "w.bin", reported.append)
+    assert info.sha256 == hashlib.sha256(data).hexdigest()
+    assert reported == [len(data)]  # one read of the whole (small) file, not 64 KiB ranges
+    assert b"".join(blobs.read(info.sha256, info.size)) == data
+    assert list((tmp_path / "artifacts" / "tmp").iterdir()) == []
+
+
+def _hashing_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("jupyter-registry-sha256")}
+
+
+@pytest.mark.parametrize("write", ["put", "put_file"])
+def test_the_hashing_thread_is_the_stores_and_ends_with_its_service(
+    tmp_path: Path, write: str
+) -> None:
+    """No thread until the first write; the service's close() ends it, leaving none behind."""
+    (tmp_path / "w.bin").write_bytes(b"weights")
+    before = _hashing_threads()
+    config = RegistryConfig(
+        database=f"sqlite:///{tmp_path / 'r.db'}", artifacts=str(tmp_path / "a")
+    )
+    service = RegistryService.from_config(config)
+    assert _hashing_threads() == before
+    if write == "put":
+        service.put_blob(iter([b"weights"]))
+    else:
+        service.put_file(str(tmp_path / "w.bin"))
+    started = _hashing_threads() - before
+    assert len(started) == 1
+    service.close()
+    for thread in started:
+        thread.join(timeout=10)
+        assert not thread.is_alive()
 
 
 def _rewritten(source: Path) -> None:
@@ -119,8 +181,8 @@ def _shrunk(source: Path) -> None:
 def test_local_file_changed_during_the_copy_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: Callable[[Path], None]
 ) -> None:
-    monkeypatch.setattr(cas, "COPY_RANGE", 64 * 1024)
-    blobs = BlobStore(str(tmp_path / "artifacts"))
+    monkeypatch.setattr(local_store, "COPY_RANGE", 64 * 1024)
+    blobs = open_blob_store(str(tmp_path / "artifacts"))
     source = tmp_path / "weights.bin"
     source.write_bytes(os.urandom(300_000))
 
@@ -146,10 +208,10 @@ def test_local_file_copied_without_copy_file_range(
         raise OSError(errno.EXDEV, "Invalid cross-device link")
 
     monkeypatch.setattr(os, "copy_file_range", refuse)
-    monkeypatch.setattr(cas, "COPY_RANGE", 64 * 1024)
+    monkeypatch.setattr(local_store, "COPY_RANGE", 64 * 1024)
     data = os.urandom(200_000)
     (tmp_path / "w.bin").write_bytes(data)
-    blobs = BlobStore(str(tmp_path / "artifacts"))
+    blobs = open_blob_store(str(tmp_path / "artifacts"))
     info = blobs.put_file(tmp_path / "w.bin")
     assert info.sha256 == hashlib.sha256(data).hexdigest()
     assert b"".join(blobs.read(info.sha256, info.size)) == data

@@ -19,7 +19,7 @@ from jupyter_registry.errors import StorageError
 FULL_DISK = """
 import resource, signal
 from jupyter_registry import Registry, RegistryError
-from jupyter_registry.artifacts import BlobStore
+from jupyter_registry.artifacts import open_blob_store
 {setup}
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.RLIM_INFINITY))
@@ -55,7 +55,7 @@ def test_full_disk_is_a_clear_error_and_registers_nothing(tmp_path: Path) -> Non
 
 def test_full_disk_during_a_streamed_upload_stores_nothing(tmp_path: Path) -> None:
     """The path of server uploads (aligned writes past the page cache) on a full disk."""
-    setup = f"blobs = BlobStore({str(tmp_path / 'artifacts')!r})"
+    setup = f"blobs = open_blob_store({str(tmp_path / 'artifacts')!r})"
     _refused_as_full(setup, 'blobs.put(iter([b"x" * 1000_000] * 8))', 2 * 1024 * 1024 + 100)
     assert list((tmp_path / "artifacts" / "tmp").iterdir()) == []
     assert list((tmp_path / "artifacts" / "blobs").iterdir()) == []

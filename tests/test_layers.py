@@ -109,9 +109,6 @@ def test_no_adapter_imports_a_private_name() -> None:
 ALLOWED_GLOBAL_STATE = {
     # A click parameter type: a stateless parser, as click's own INT and STRING are.
     ("cli/params.py", "JSON_OBJECT"),
-    # One hashing thread per process, beside the copy loop it serves; artifacts/ moves
-    # behind a blob-store strategy in issue 14's "performance code" part, which owns it.
-    ("artifacts/cas.py", "_HASHER"),
 }
 STATEFUL_CALLS = frozenset({"ContextVar", "ThreadPoolExecutor", "ProcessPoolExecutor"})
 

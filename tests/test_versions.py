@@ -100,6 +100,21 @@ def test_aliases_move_and_are_unique(registry: Registry, ns: str, checkpoint) ->
         model.remove_alias("production")
 
 
+def test_model_describes_all_its_aliases(registry: Registry, ns: str, checkpoint) -> None:
+    """A model's aliases come from the API, however old the version holding one is."""
+    model = registry.create_model(f"{ns}m")
+    model.register_version(checkpoint, aliases=["production"])
+    for _ in range(101):
+        model.register_version(checkpoint)
+    model.set_alias("staging", 50)
+    assert model.reload().aliases == {"production": 1, "staging": 50}
+    listed = registry.get_models(name=f"{ns}m")[0]
+    assert listed.aliases == {"production": 1, "staging": 50}
+    model.set_alias("production", 102)
+    model.remove_alias("staging")
+    assert model.reload().aliases == {"production": 102}
+
+
 def test_alias_rules(registry: Registry, ns: str, checkpoint) -> None:
     model = registry.create_model(f"{ns}m")
     model.register_version(checkpoint)

@@ -1,4 +1,4 @@
-"""Content-addressed blob storage on any fsspec filesystem.
+"""Content-addressed blob storage: the rules every artifact store shares.
 
 A blob lives at ``<root>/blobs/<sha[:2]>/<sha[2:]>``. Writes stream into a
 temporary name while hashing and are renamed into place only when complete,
@@ -7,45 +7,40 @@ Every read re-hashes what it returns and raises
 :class:`~jupyter_registry.errors.IntegrityError` in place of the last chunk of
 a corrupted or truncated blob, so bad bytes never arrive complete.
 
-A local file going into a local store is copied by the kernel
-(``copy_file_range``) range by range while a second thread hashes each range
-as written to the temporary file, so the name is the hash of the bytes
-actually stored, and the disk starts writing each range at once rather than
-all at the final fsync. A file that changes while it is copied is refused.
-A stream (an upload through the server) goes into a local store in aligned
-blocks past the page cache where the filesystem allows
-(:class:`~jupyter_registry.artifacts.localfiles.NewFile`).
+How bytes reach the temporary name, and how it is renamed, is left to a
+strategy: :class:`~jupyter_registry.artifacts.fsspec_store.FsspecBlobStore`
+does it plainly on any fsspec filesystem (S3 and the like), and
+:class:`~jupyter_registry.artifacts.local_store.LocalBlobStore` uses the
+kernel's fast paths on a local disk, falling back to the plain way where they
+are refused. :func:`~jupyter_registry.artifacts.open_blob_store` picks one
+from the URI.
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import hashlib
-import json
 import os
+import threading
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from pathlib import Path
-from typing import Any, BinaryIO
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import BinaryIO
 
-import fsspec
-from fsspec.implementations.local import LocalFileSystem
+from fsspec import AbstractFileSystem
 
-from ..errors import ConflictError, IntegrityError, NotFoundError, StorageError, ValidationError
+from ..errors import IntegrityError, NotFoundError, StorageError, ValidationError
 from ..schemas import BlobInfo
-from .localfiles import NewFile, SourceChanged, copy_range, hash_range, start_writeback
 
 CHUNK = 4 * 1024 * 1024
-COPY_RANGE = 16 * 1024 * 1024  # one kernel copy: progress, writeback and hashing follow it
-HASHES_IN_FLIGHT = 2
-_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jupyter-registry-sha256")
 
 Progress = Callable[[int], object]
+Write = Callable[[bytes], object]
 
 
-def _chunks(stream: BinaryIO | Iterable[bytes]) -> Iterator[bytes]:
+def chunks_of(stream: BinaryIO | Iterable[bytes]) -> Iterator[bytes]:
+    """The bytes of a readable stream in CHUNK pieces, or an iterable of bytes as it comes."""
     if hasattr(stream, "read"):
         while chunk := stream.read(CHUNK):  # type: ignore[union-attr]
             yield chunk
@@ -53,29 +48,59 @@ def _chunks(stream: BinaryIO | Iterable[bytes]) -> Iterator[bytes]:
         yield from stream  # type: ignore[misc]
 
 
-def _counted(handle: BinaryIO, progress: Progress | None) -> Iterator[bytes]:
-    while chunk := handle.read(CHUNK):
-        if progress is not None:
-            progress(len(chunk))
-        yield chunk
+class BlobStore(abc.ABC):
+    """SHA-256 addressed, write-once blobs under one fsspec URI.
 
+    Subclasses say how a temporary file is written (:meth:`_writing`), moved
+    into place (:meth:`_place`) and marked as re-uploaded (:meth:`_refresh`),
+    and how a local file is stored (:meth:`put_file`); addressing, hashing,
+    verification, the temporary-then-rename commit and the listings that
+    garbage collection reads are the same for all and live here.
+    """
 
-class BlobStore:
-    """SHA-256 addressed, write-once blobs under one fsspec URI."""
-
-    def __init__(self, uri: str, storage_options: dict[str, Any] | str | None = None) -> None:
-        if isinstance(storage_options, str):
-            storage_options = json.loads(storage_options) if storage_options.strip() else {}
+    def __init__(self, uri: str, fs: AbstractFileSystem, root: str) -> None:
         self.uri = uri
-        self.fs, root = fsspec.core.url_to_fs(uri, **(storage_options or {}))
+        self.fs = fs
         self.root = root.rstrip("/")
-        self.local = isinstance(self.fs, LocalFileSystem)
-        if self.local:
-            try:
-                for sub in ("blobs", "tmp"):
-                    Path(self.root, sub).mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StorageError(f"cannot use {uri} as the artifact store: {exc}") from None
+        self._hasher: ThreadPoolExecutor | None = None
+        self._hasher_lock = threading.Lock()
+
+    @abc.abstractmethod
+    def put_file(self, path: str | os.PathLike[str], progress: Progress | None = None) -> BlobInfo:
+        """Store a local file's content, reporting the bytes copied to ``progress``."""
+
+    @abc.abstractmethod
+    def _writing(self, tmp: str) -> contextlib.AbstractContextManager[Write]:
+        """A writer into the new file ``tmp``: complete and durable once the block exits cleanly."""
+
+    @abc.abstractmethod
+    def _place(self, tmp: str, final: str) -> None:
+        """Rename the complete temporary file to its blob name."""
+
+    @abc.abstractmethod
+    def _refresh(self, final: str) -> None:
+        """Mark an existing blob as just uploaded again, so gc does not take it as old."""
+
+    def _hash_thread(self) -> ThreadPoolExecutor:
+        """The thread that hashes beside the one writing, so a file costs max(hash, write).
+
+        One thread, so the pieces a writer hands it are hashed in order. It is
+        started on the first write (a store only read from never starts it)
+        and ended by :meth:`close`.
+        """
+        with self._hasher_lock:
+            if self._hasher is None:
+                self._hasher = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="jupyter-registry-sha256"
+                )
+            return self._hasher
+
+    def close(self) -> None:
+        """End the hashing thread once the hashes it was given are done."""
+        with self._hasher_lock:
+            hasher, self._hasher = self._hasher, None
+        if hasher is not None:
+            hasher.shutdown()
 
     def path(self, sha256: str) -> str:
         return f"{self.root}/blobs/{sha256[:2]}/{sha256[2:]}"
@@ -110,112 +135,47 @@ class BlobStore:
     ) -> BlobInfo:
         """Store a stream; with an expected hash/size, refuse content that does not match."""
         with self._temporary() as tmp:
-            return self._put(tmp, stream, expected_sha256, expected_size)
+            with self._writing(tmp) as write:
+                sha256, size = self._write_hashed(chunks_of(stream), write)
+            if expected_sha256 is not None and sha256 != expected_sha256:
+                raise ValidationError(
+                    f"upload does not match its sha256: expected {expected_sha256}, got {sha256}"
+                )
+            if expected_size is not None and size != expected_size:
+                raise ValidationError(
+                    f"upload does not match its size: expected {expected_size}, got {size}"
+                )
+            self._commit(tmp, sha256, size)
+            return BlobInfo(sha256=sha256, size=size)
 
-    def put_file(self, path: str | os.PathLike[str], progress: Progress | None = None) -> BlobInfo:
-        """Store a local file's content, reporting the bytes copied to ``progress``.
+    def _write_hashed(self, chunks: Iterable[bytes], write: Write) -> tuple[str, int]:
+        """Write every chunk while the hashing thread hashes it; their sha256 and total size.
 
-        Raises :class:`ConflictError` (storing nothing) if the file changes
-        while it is copied.
+        Hashing and writing both release the GIL, so each chunk is hashed on
+        the other thread while this one writes it.
         """
-        with open(path, "rb") as handle:
-            if not (self.local and hasattr(os, "copy_file_range")):
-                return self.put(_counted(handle, progress))
-            with self._temporary() as tmp:
-                try:
-                    sha256, size = self._copy_in(handle.fileno(), tmp, progress)
-                except SourceChanged as exc:
-                    raise ConflictError(
-                        f"{os.fspath(path)} changed while it was being copied ({exc}); "
-                        "nothing was stored: try again once it is no longer being written"
-                    ) from None
-                self._commit(tmp, sha256, size)
-                return BlobInfo(sha256=sha256, size=size)
-
-    def _copy_in(self, source: int, tmp: str, progress: Progress | None) -> tuple[str, int]:
-        """Kernel-copy ``source`` to ``tmp`` while hashing the copy; fsync; its sha256 and size."""
-        before = os.fstat(source)
-        size = before.st_size
-        digest = hashlib.sha256()
-        hashed: deque[Future[None]] = deque()
-        Path(tmp).parent.mkdir(parents=True, exist_ok=True)
-        target = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            for offset in range(0, size, COPY_RANGE):
-                length = min(COPY_RANGE, size - offset)
-                copy_range(source, target, offset, length)
-                start_writeback(target, offset, length)
-                # One worker: the ranges are hashed in order, each after it was copied.
-                hashed.append(_HASHER.submit(hash_range, digest, target, offset, length))
-                if len(hashed) > HASHES_IN_FLIGHT:
-                    hashed.popleft().result()
-                if progress is not None:
-                    progress(length)
-            while hashed:
-                hashed.popleft().result()
-            os.fsync(target)
-        finally:
-            wait(hashed)  # never close the descriptor under a hash still reading it
-            os.close(target)
-        after = os.fstat(source)
-        if (after.st_size, after.st_mtime_ns) != (size, before.st_mtime_ns):
-            raise SourceChanged("it was modified")
-        return digest.hexdigest(), size
-
-    def _put(
-        self,
-        tmp: str,
-        stream: BinaryIO | Iterable[bytes],
-        expected_sha256: str | None,
-        expected_size: int | None,
-    ) -> BlobInfo:
         digest = hashlib.sha256()
         size = 0
-        if self.local:
-            Path(tmp).parent.mkdir(parents=True, exist_ok=True)
-            out: Any = NewFile(tmp)
-        else:
-            out = self.fs.open(tmp, "wb")
-        try:
-            pending: Future[None] | None = None
-            for chunk in _chunks(stream):
-                # Hash the chunk on the hashing thread while this one writes it:
-                # both release the GIL, so large files cost max(hash, write), not the sum.
-                hashed = _HASHER.submit(digest.update, chunk)
-                out.write(chunk)
-                size += len(chunk)
-                if pending is not None:
-                    pending.result()
-                pending = hashed
+        hasher = self._hash_thread()
+        pending: Future[None] | None = None
+        for chunk in chunks:
+            hashed = hasher.submit(digest.update, chunk)
+            write(chunk)
+            size += len(chunk)
             if pending is not None:
                 pending.result()
-            if self.local:
-                out.finish()
-        finally:
-            out.close()
-        sha256 = digest.hexdigest()
-        if expected_sha256 is not None and sha256 != expected_sha256:
-            raise ValidationError(
-                f"upload does not match its sha256: expected {expected_sha256}, got {sha256}"
-            )
-        if expected_size is not None and size != expected_size:
-            raise ValidationError(
-                f"upload does not match its size: expected {expected_size}, got {size}"
-            )
-        self._commit(tmp, sha256, size)
-        return BlobInfo(sha256=sha256, size=size)
+            pending = hashed
+        if pending is not None:
+            pending.result()
+        return digest.hexdigest(), size
 
     def _commit(self, tmp: str, sha256: str, size: int) -> None:
+        """Give the complete ``tmp`` its blob name, unless that content is already stored."""
         final = self.path(sha256)
         if self.size(sha256) == size:
-            if self.local:
-                os.utime(final)
-            return
-        if self.local:
-            Path(final).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, final)
+            self._refresh(final)
         else:
-            self.fs.mv(tmp, final)
+            self._place(tmp, final)
 
     def read(self, sha256: str, size: int) -> Iterator[bytes]:
         """Stream a blob's bytes; the last chunk leaves only once the whole blob is verified.
@@ -257,7 +217,7 @@ class BlobStore:
             yield held
 
     def modified(self, sha256: str) -> float:
-        """Last write time (epoch seconds); a re-upload of existing content refreshes it."""
+        """Last write time (epoch seconds); on a local disk a re-upload refreshes it."""
         return float(self.fs.modified(self.path(sha256)).timestamp())
 
     def delete(self, sha256: str) -> None:

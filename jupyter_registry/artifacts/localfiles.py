@@ -1,4 +1,4 @@
-"""Fast, careful I/O on local files for the blob store.
+"""Fast, careful I/O on local files, for the local blob store and downloads.
 
 - :func:`copy_range` copies inside the kernel (``copy_file_range``, or
   ``sendfile`` where that is refused, e.g. across filesystems).
@@ -6,21 +6,23 @@
   releasing the GIL, so it can run beside a copy.
 - :func:`start_writeback` asks Linux to start writing a range to disk now,
   so the final fsync does not have to write the whole file.
-- :class:`NewFile` writes a new file in aligned blocks that bypass the page
-  cache (``O_DIRECT``) where the filesystem allows it: the blob store fsyncs
-  every blob anyway, and on virtual machines that hand free memory back to
-  their host, filling fresh page cache costs more than writing the disk.
+- :func:`new_file` (:class:`NewFile`) writes a new file in aligned blocks
+  that bypass the page cache (``O_DIRECT``) where the filesystem allows it:
+  every such file is fsynced anyway, so caching its pages gains nothing, and
+  where the host reclaims free memory from a virtual machine, filling fresh
+  page cache can cost more than writing the disk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
 import mmap
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 HASH_BUFFER = 1024 * 1024  # small enough to stay in the CPU cache between read and hash
@@ -158,3 +160,18 @@ class NewFile:
         os.close(self.fd)
         self.view.release()
         self.block.close()
+
+
+@contextlib.contextmanager
+def new_file(path: str) -> Iterator[Callable[[bytes], None]]:
+    """Write the new file ``path``: complete and fsynced if the block exits cleanly.
+
+    The file is left for the caller to remove on an error; its descriptor is
+    always released.
+    """
+    out = NewFile(path)
+    try:
+        yield out.write
+        out.finish()
+    finally:
+        out.close()

@@ -6,10 +6,7 @@ file is complete does the staging folder become the destination (one rename)
 or, for a folder the user already has, its files move into it. A failed
 download (a corrupted blob, a dropped connection, a full disk, Ctrl-C) thus
 removes everything it wrote, parent folders it created included, and never
-touches what was in the destination before. Large files bypass the page
-cache where the filesystem allows
-(:class:`~jupyter_registry.artifacts.localfiles.NewFile`), which on this
-project's VMs is also the faster way to write them.
+touches what was in the destination before.
 
 The file list is checked before anything is written, against the same rule
 that guards new checkpoints (:func:`~jupyter_registry.schemas.check_file_layout`),
@@ -29,7 +26,7 @@ from pathlib import Path
 
 from ..errors import ValidationError
 from ..schemas import DescribeCheckpoint, check_file_layout
-from .localfiles import NewFile
+from .localfiles import new_file
 
 BlobReader = Callable[[str], tuple[int, Iterator[bytes]]]
 Progress = Callable[[int], object]
@@ -61,15 +58,11 @@ def _make_folder(folder: Path) -> list[Path]:
 
 
 def _write_file(target: Path, chunks: Iterator[bytes], progress: Progress | None) -> None:
-    out = NewFile(str(target))
-    try:
+    with new_file(str(target)) as write:
         for chunk in chunks:
-            out.write(chunk)
+            write(chunk)
             if progress is not None:
                 progress(len(chunk))
-        out.finish()
-    finally:
-        out.close()
 
 
 def _check_merge(staging: Path, dest: Path) -> list[tuple[Path, Path]]:

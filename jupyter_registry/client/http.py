@@ -1,7 +1,7 @@
 """The remote client: the same contract as the local one, over the REST API.
 
 API calls go straight to a pooled urllib3 connection (``requests`` adds
-about 0.4 ms per call, a third of a read's latency here); file transfers use
+its own per-call work, a large share of a small read's latency); file transfers use
 a ``requests.Session`` for its streaming. Proxies come from the environment
 for both, as ``requests`` takes them. Error bodies
 (``{"error": {"type", "message"}}``) come back as the same typed errors the

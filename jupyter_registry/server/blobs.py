@@ -1,7 +1,7 @@
 """Streamed checkpoint file transfer: ``HEAD|GET|PUT blobs/{sha256}``.
 
 Uploads never sit in memory: tornado hands each received chunk (1 MiB
-rather than its default 64 KiB, for this connection only) to
+rather than its default 64 KiB, see :mod:`.tornado_tuning`) to
 :meth:`BlobHandler.data_received`, which passes it through a small bounded
 queue to a writer thread streaming it into the content-addressed store (which
 hashes as it writes). When the queue is full the handler waits, and tornado
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import queue
 import re
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from ..errors import NotFoundError, ValidationError
 from ..schemas import BlobInfo
 from ..service import RegistryService
 from .base import ApiError, RegistryHandler, endpoint, from_registry_error
+from .tornado_tuning import large_body_chunks
 
 MAX_UPLOAD_BYTES = 1 << 40
 RECEIVE_BYTES = 1024 * 1024  # per socket read and per data_received while uploading
@@ -43,31 +43,6 @@ STALL_SECONDS = 600
 #: the default executor that serves every other API call.
 UPLOAD_WRITERS_KEY = "jupyter_registry_upload_writers"
 RESUME_RANGE = re.compile(r"bytes=([0-9]{1,18})-")
-
-
-@contextlib.contextmanager
-def _large_body_chunks(connection: object) -> Iterator[None]:
-    """Have tornado read this connection's request body in RECEIVE_BYTES pieces.
-
-    Its default of 64 KiB means one coroutine step, queue hand-off and
-    allocation per 64 KiB, which caps an upload well below the disk. The
-    parameters object is shared by every connection, so this one gets a
-    copy; the defaults come back for the connection's next request.
-    """
-    stream, params = getattr(connection, "stream", None), getattr(connection, "params", None)
-    if stream is None or not hasattr(params, "chunk_size"):
-        yield  # not tornado's HTTP/1 connection: keep its defaults
-        return
-    large = copy.copy(params)
-    large.chunk_size = max(params.chunk_size, RECEIVE_BYTES)  # type: ignore[union-attr]
-    read_chunk_size = stream.read_chunk_size
-    stream.read_chunk_size = max(read_chunk_size, RECEIVE_BYTES)
-    connection.params = large  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        stream.read_chunk_size = read_chunk_size
-        connection.params = params  # type: ignore[attr-defined]
 
 
 def _checked(sha256: str) -> str:
@@ -158,7 +133,7 @@ class BlobHandler(RegistryHandler):
         sha256 = _checked(self.path_args[0])
         self.request.connection.set_max_body_size(MAX_UPLOAD_BYTES)
         self._large_chunks = contextlib.ExitStack()
-        self._large_chunks.enter_context(_large_body_chunks(self.request.connection))
+        self._large_chunks.enter_context(large_body_chunks(self.request.connection, RECEIVE_BYTES))
         self._pipe = _UploadPipe(self.service, sha256, self.settings[UPLOAD_WRITERS_KEY])
 
     async def data_received(self, chunk: bytes) -> None:

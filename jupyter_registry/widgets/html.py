@@ -35,7 +35,6 @@ STYLE = f"""<style>
 </style>"""
 
 
-
 def format_cell(value: Any) -> str:
     """One cell as escaped HTML: dates to the minute, lists as chips, floats to 4 digits."""
     if isinstance(value, (list, tuple)):

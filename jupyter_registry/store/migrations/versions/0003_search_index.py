@@ -1,8 +1,8 @@
 """Substring search by index on PostgreSQL: trigram GIN indexes on model names and descriptions.
 
 The ``name`` and ``description`` filters are ``ILIKE '%text%'``, which no
-b-tree can serve; pg_trgm's GIN indexes can (a search of 50,000 models went
-from a 46 ms scan to an index lookup). pg_trgm ships with PostgreSQL's contrib
+b-tree can serve; pg_trgm's GIN indexes can, so a search among many models is
+an index lookup instead of a scan of every row. pg_trgm ships with PostgreSQL's contrib
 package and is a trusted extension, so a database owner may create it; where it
 is missing or not allowed, search keeps working as a scan and a warning says
 so. SQLite has no such index and scans.

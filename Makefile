@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml labextension/package.json labextension/yarn.l
 
 setup: $(VENV)/.installed
 	@bash scripts/system-deps.sh
+	@bash scripts/hub-proxy.sh
 	@$(VENV)/bin/jupyter labextension list 2>&1 | grep -q "jupyter-registry v.*enabled.*OK" \
 		|| { echo "the JupyterLab extension was not built: see the pip install output above" >&2; exit 1; }
 

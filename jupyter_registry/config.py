@@ -21,6 +21,7 @@ ENV_ARTIFACTS = "JUPYTER_REGISTRY_ARTIFACTS"
 ENV_STORAGE_OPTIONS = "JUPYTER_REGISTRY_STORAGE_OPTIONS"
 ENV_SERVER = "JUPYTER_REGISTRY_SERVER"
 ENV_TOKEN = "JUPYTER_REGISTRY_TOKEN"
+ENV_HUB_TOKEN = "JUPYTERHUB_API_TOKEN"
 
 
 class RegistryConfig(Configurable):
@@ -47,6 +48,20 @@ class RegistryConfig(Configurable):
         "(e.g. an S3 endpoint). Also read from JUPYTER_REGISTRY_STORAGE_OPTIONS.",
     )
 
+    server = Unicode(
+        config=True,
+        help="URL of a central registry (e.g. the JupyterHub service "
+        "http://hub/services/registry/). When set, this Jupyter server opens no "
+        "database: it forwards its registry REST API there under `token`, and its "
+        "kernels get the URL and token instead of storage locations. Defaults to "
+        "JUPYTER_REGISTRY_SERVER.",
+    )
+    token = Unicode(
+        config=True,
+        help="Token sent to `server`, acting as this server's user. Defaults to "
+        "JUPYTER_REGISTRY_TOKEN, then JupyterHub's JUPYTERHUB_API_TOKEN.",
+    )
+
     @default("home")
     def _default_home(self) -> str:
         return os.environ.get(ENV_HOME) or str(Path(jupyter_data_dir()) / "registry")
@@ -68,3 +83,11 @@ class RegistryConfig(Configurable):
     @default("storage_options")
     def _default_storage_options(self) -> str:
         return os.environ.get(ENV_STORAGE_OPTIONS, "")
+
+    @default("server")
+    def _default_server(self) -> str:
+        return os.environ.get(ENV_SERVER, "")
+
+    @default("token")
+    def _default_token(self) -> str:
+        return os.environ.get(ENV_TOKEN) or os.environ.get(ENV_HUB_TOKEN, "")

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from functools import cache
 from html import escape
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 
 class Html(str):
@@ -67,6 +70,9 @@ def _cleaner() -> nh3.Cleaner:
 
 @cache
 def _markdown() -> MarkdownIt:
+    """The parser, imported on first use: only notes and descriptions need it."""
+    from markdown_it import MarkdownIt
+
     # Raw HTML is let through the Markdown parser only because the cleaner runs after it.
     return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 

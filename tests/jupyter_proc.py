@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,9 @@ from typing import Any
 import psutil
 import pytest
 import requests
+from jupyter_client import BlockingKernelClient
 from jupyter_server.serverapp import ServerApp
-from servers import free_port, stop_process
+from servers import free_port, stop_process, wait_until_up
 from traitlets.config import Config
 
 from jupyter_registry.config import RegistryConfig
@@ -65,8 +67,12 @@ def start_jupyter(
     env: dict[str, str] | None = None,
     timeout: float = 60,
     extra_config: dict[str, Any] | None = None,
+    ready_status: int = 200,
 ) -> JupyterServer:
-    """Start ``jupyter server`` with ``c.RegistryConfig`` set from ``registry``."""
+    """Start ``jupyter server`` with ``c.RegistryConfig`` set from ``registry``.
+
+    It is ready when listing models answers ``ready_status``.
+    """
     folder = Path(tempfile.mkdtemp(prefix="jr-jupyter-"))
     token = uuid.uuid4().hex
     port = free_port()
@@ -101,19 +107,56 @@ def start_jupyter(
         cwd=folder,
     )
     server = JupyterServer(process, folder, f"http://127.0.0.1:{port}/", token)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"jupyter server exited:\n{server.log()[-3000:]}")
-        try:
-            status = requests.get(server.api("models"), headers=server.headers(), timeout=2)
-            if status.status_code == 200:
-                return server
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.3)
+
+    def ready() -> bool:
+        models = requests.get(server.api("models"), headers=server.headers(), timeout=2)
+        return models.status_code == ready_status
+
+    if wait_until_up(process, ready, timeout):
+        return server
+    log = server.log()
     server.stop()
-    raise RuntimeError("jupyter server did not start in time")
+    raise RuntimeError(f"jupyter server did not start:\n{log[-3000:]}")
+
+
+def run_in_kernel(client: BlockingKernelClient, code: str) -> str:
+    """Run ``code``; its printed output (stream messages), asserting it raised nothing."""
+    lines: list[str] = []
+
+    def collect(message: dict[str, Any]) -> None:
+        content = message["content"]
+        if message["msg_type"] == "stream":
+            lines.append(content["text"])
+        elif message["msg_type"] == "error":
+            lines.append("\n".join(content["traceback"]))
+
+    reply = client.execute_interactive(code, timeout=120, output_hook=collect)
+    assert reply["content"]["status"] == "ok", "".join(lines)
+    return "".join(lines).strip()
+
+
+@contextmanager
+def server_kernel(
+    server_url: str, headers: dict[str, str], runtime: Path
+) -> Iterator[BlockingKernelClient]:
+    """A kernel started through a server's REST API, driven over its connection file.
+
+    ``runtime`` is the server's Jupyter runtime folder, where the file appears.
+    """
+    started = requests.post(f"{server_url}api/kernels", json={"name": "python3"}, headers=headers)
+    started.raise_for_status()
+    connection = runtime / f"kernel-{started.json()['id']}.json"
+    deadline = time.monotonic() + 60
+    while not connection.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    client = BlockingKernelClient(connection_file=str(connection))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        yield client
+    finally:
+        client.stop_channels()
 
 
 class PeakRss:

@@ -15,8 +15,11 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import requests
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -29,6 +32,26 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(5)
+
+
+def wait_until_up(
+    process: subprocess.Popen[bytes], probe: Callable[[], bool], timeout: float
+) -> bool:
+    """Poll ``probe`` until it holds; False if ``process`` exits or ``timeout`` passes first.
+
+    A refused connection counts as not up yet: the server has not bound its port.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            if probe():
+                return True
+        except (ConnectionError, requests.ConnectionError):
+            pass
+        time.sleep(0.3)
+    return False
 
 
 def free_port() -> int:

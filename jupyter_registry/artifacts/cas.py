@@ -14,6 +14,11 @@ does it plainly on any fsspec filesystem (S3 and the like), and
 kernel's fast paths on a local disk, falling back to the plain way where they
 are refused. :func:`~jupyter_registry.artifacts.open_blob_store` picks one
 from the URI.
+
+The store reaches its files through the few calls of :class:`Files`: any
+fsspec filesystem has them, and the local store has its own
+(:class:`~jupyter_registry.artifacts.local_store.LocalFiles`), so a local
+registry never imports fsspec.
 """
 
 from __future__ import annotations
@@ -26,9 +31,8 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO
-
-from fsspec import AbstractFileSystem
+from datetime import datetime
+from typing import IO, Any, BinaryIO, Protocol
 
 from ..errors import IntegrityError, NotFoundError, StorageError, ValidationError
 from ..schemas import BlobInfo
@@ -37,6 +41,18 @@ CHUNK = 4 * 1024 * 1024
 
 Progress = Callable[[int], object]
 Write = Callable[[bytes], object]
+
+
+class Files(Protocol):
+    """The filesystem calls a blob store makes, named and behaving as fsspec's."""
+
+    def exists(self, path: str) -> bool: ...
+    def size(self, path: str) -> int: ...
+    def open(self, path: str, mode: str = "rb") -> IO[Any]: ...
+    def modified(self, path: str) -> datetime: ...
+    def rm(self, path: str) -> None: ...
+    def mv(self, path1: str, path2: str) -> None: ...
+    def find(self, path: str) -> list[str]: ...
 
 
 def chunks_of(stream: BinaryIO | Iterable[bytes]) -> Iterator[bytes]:
@@ -58,7 +74,7 @@ class BlobStore(abc.ABC):
     garbage collection reads are the same for all and live here.
     """
 
-    def __init__(self, uri: str, fs: AbstractFileSystem, root: str) -> None:
+    def __init__(self, uri: str, fs: Files, root: str) -> None:
         self.uri = uri
         self.fs = fs
         self.root = root.rstrip("/")

@@ -18,11 +18,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from ..errors import NotFoundError, ValidationError
 from ..schemas import check_file_layout
+
+if TYPE_CHECKING:
+    import pathspec
 
 IGNORE_FILE = ".registryignore"
 ALWAYS_IGNORED = ("*.pyc", "__pycache__/")
@@ -42,6 +44,9 @@ class Entry:
 
 
 def _spec(root: Path) -> pathspec.PathSpec:
+    """The ignore rules of the folder; pathspec is imported here, only a checkpoint needs it."""
+    import pathspec
+
     lines = list(ALWAYS_IGNORED)
     ignore_file = root / IGNORE_FILE
     if ignore_file.is_file():

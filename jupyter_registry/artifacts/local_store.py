@@ -9,6 +9,8 @@ refused. A stream (an upload through the server) is written by
 :func:`~jupyter_registry.artifacts.localfiles.new_file`. Where Python offers
 no ``copy_file_range`` (not Linux), files are stored as the plain
 :class:`~jupyter_registry.artifacts.fsspec_store.FsspecBlobStore` does.
+Everything else is plain :mod:`os` calls (:class:`LocalFiles`): a local
+registry has no use for fsspec, which is slow to import.
 """
 
 from __future__ import annotations
@@ -16,16 +18,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, wait
+from datetime import datetime, timezone
 from pathlib import Path
-
-from fsspec import AbstractFileSystem
+from typing import IO, Any
 
 from ..errors import ConflictError, StorageError
 from ..schemas import BlobInfo
-from .cas import Progress, Write
+from .cas import Files, Progress, Write
 from .fsspec_store import FsspecBlobStore
 from .localfiles import SourceChanged, copy_range, hash_range, new_file, start_writeback
 
@@ -35,10 +38,52 @@ COPY_RANGE = 16 * 1024 * 1024  # one kernel copy: progress, writeback and hashin
 HASHES_IN_FLIGHT = 2
 
 
+def local_root(uri: str) -> str | None:
+    """The absolute folder a local URI names (a path, ``file://``, ``local://``), else None."""
+    if "::" in uri:
+        return None
+    for scheme in ("file://", "local://"):
+        if uri.startswith(scheme):
+            uri = uri[len(scheme) :]
+            break
+    else:
+        if "://" in uri:
+            return None
+    return os.path.abspath(os.path.expanduser(uri))
+
+
+class LocalFiles:
+    """The :class:`~jupyter_registry.artifacts.cas.Files` calls on local paths, as fsspec's do."""
+
+    def exists(self, path: str) -> bool:
+        return os.path.exists(path)
+
+    def size(self, path: str) -> int:
+        return os.stat(path).st_size
+
+    def open(self, path: str, mode: str = "rb") -> IO[Any]:
+        return open(path, mode)
+
+    def modified(self, path: str) -> datetime:
+        return datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc)
+
+    def rm(self, path: str) -> None:
+        os.remove(path)
+
+    def mv(self, path1: str, path2: str) -> None:
+        shutil.move(path1, path2)
+
+    def find(self, path: str) -> list[str]:
+        """Every file below ``path``, sorted."""
+        return sorted(
+            os.path.join(folder, name) for folder, _, names in os.walk(path) for name in names
+        )
+
+
 class LocalBlobStore(FsspecBlobStore):
     """Blobs in a local folder, copied and written by the kernel's fast paths."""
 
-    def __init__(self, uri: str, fs: AbstractFileSystem, root: str) -> None:
+    def __init__(self, uri: str, fs: Files, root: str) -> None:
         super().__init__(uri, fs, root)
         try:
             for sub in ("blobs", "tmp"):

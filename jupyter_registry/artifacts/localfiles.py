@@ -16,13 +16,13 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
 import mmap
 import os
 import sys
 from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any
 
 HASH_BUFFER = 1024 * 1024  # small enough to stay in the CPU cache between read and hash
@@ -36,10 +36,17 @@ class SourceChanged(Exception):
     """The file being copied got shorter (or otherwise changed) during the copy."""
 
 
+@cache
 def _writeback_starter() -> Callable[[int, int, int, int], int] | None:
-    """Linux's ``sync_file_range`` (not in :mod:`os`): start writing a range out, don't wait."""
+    """Linux's ``sync_file_range`` (not in :mod:`os`): start writing a range out, don't wait.
+
+    Looked up on the first write, not at import: a process that only reads
+    never loads ctypes.
+    """
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes
+
     try:
         function = ctypes.CDLL(None, use_errno=True).sync_file_range
     except (OSError, AttributeError):
@@ -49,14 +56,14 @@ def _writeback_starter() -> Callable[[int, int, int, int], int] | None:
     return function  # type: ignore[no-any-return]
 
 
-_SYNC_FILE_RANGE = _writeback_starter()
 _SYNC_FILE_RANGE_WRITE = 2
 
 
 def start_writeback(fd: int, offset: int, length: int) -> None:
     """Let the disk work while the rest is copied and hashed, so the final fsync is short."""
-    if _SYNC_FILE_RANGE is not None:
-        _SYNC_FILE_RANGE(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+    sync_file_range = _writeback_starter()
+    if sync_file_range is not None:
+        sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
 def copy_range(source: int, target: int, offset: int, length: int) -> None:

@@ -24,6 +24,7 @@ from ..service import RegistryService
 from .base import API_PREFIX, SERVICE_KEY, NotFoundHandler
 from .blobs import UPLOAD_WRITERS_KEY
 from .events import EventForwarder
+from .forward import FORWARD_KEY, forward_registry
 from .openapi import OpenAPIHandler
 from .routes import ROUTES, tornado_pattern
 from .webhooks import RegistryWebhooks, WebhookSender
@@ -56,8 +57,14 @@ class RegistryApp(ExtensionApp):
     upload_writers: ThreadPoolExecutor | None = None
     webhooks: WebhookSender | None = None
 
+    forwarding = False
+
     def initialize_settings(self) -> None:
         config = RegistryConfig(config=self.config)
+        if config.server:  # a single-user server of a hub: no database of its own
+            forward_registry(self.serverapp, config)
+            self.forwarding = True
+            return
         self.service = RegistryService.from_config(config)
         loop = IOLoop.current()
         self.webhooks = WebhookSender(RegistryWebhooks(config=self.config), loop)
@@ -78,6 +85,8 @@ class RegistryApp(ExtensionApp):
         )
 
     def initialize_handlers(self) -> None:
+        if self.forwarding:
+            return  # forward_registry routed the whole API prefix to its upstream
         handlers: list[tuple[str, Any]] = [
             (url_path_join(API_PREFIX, tornado_pattern(path)), handler) for path, handler in ROUTES
         ]
@@ -86,7 +95,8 @@ class RegistryApp(ExtensionApp):
         self.handlers.extend(handlers)
 
     async def stop_extension(self) -> None:
-        """Stop sending webhooks, let running uploads end, and close the database connections."""
+        """Stop sending webhooks, let running uploads end, close the database connections
+        (or, when forwarding, the connections to the central registry)."""
         if self.webhooks is not None:
             self.webhooks.close()
         if self.upload_writers is not None:
@@ -95,3 +105,6 @@ class RegistryApp(ExtensionApp):
             self.upload_writers.shutdown(wait=False, cancel_futures=True)
         if self.service is not None:
             self.service.close()
+        upstream = self.serverapp.web_app.settings.get(FORWARD_KEY) if self.forwarding else None
+        if upstream is not None:
+            await upstream.client.aclose()

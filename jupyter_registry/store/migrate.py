@@ -4,6 +4,11 @@
 older database is upgraded to the head revision with nothing lost. Many
 processes may open the same database at once, so the upgrade is serialised by
 a file lock (SQLite) or an advisory lock (PostgreSQL).
+
+Opening an up-to-date database is the common case and must stay cheap, so it
+never loads Alembic: the head revision is read from the migration files' names
+and the database's from its ``alembic_version`` table. Alembic is imported only
+when a migration actually runs.
 """
 
 from __future__ import annotations
@@ -13,18 +18,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version"
 _ADVISORY_LOCK_ID = 0x6A7570726567  # "jupreg"
 
 
-def _config(connection: Connection | None = None) -> Config:
+def _config(connection: Connection) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -33,15 +41,24 @@ def _config(connection: Connection | None = None) -> Config:
 
 @cache
 def head_revision() -> str:
-    """The newest migration shipped in this package (read once per process)."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None, "the package ships at least one migration"
-    return head
+    """The newest migration shipped in this package (read once per process).
+
+    The migrations form one chain, each file named ``<revision>_<slug>.py``
+    with four-digit revision ids, so the head is the greatest name; a test
+    checks this against Alembic's own reading of the scripts.
+    """
+    revisions = [path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("*_*.py")]
+    assert revisions, "the package ships at least one migration"
+    return max(revisions)
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None when it has no registry schema yet)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    return rows[0][0] if len(rows) == 1 else None
 
 
 @contextmanager
@@ -69,11 +86,15 @@ def _migration_lock(engine: Engine) -> Iterator[Connection]:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database to ``revision`` under the migration lock."""
+    from alembic import command
+
     with _migration_lock(engine) as connection:
         command.upgrade(_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     with _migration_lock(engine) as connection:
         command.downgrade(_config(connection), revision)
 

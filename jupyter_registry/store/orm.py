@@ -23,10 +23,30 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeEngine
 
-JsonValue = JSON().with_variant(JSONB(), "postgresql")
+
+class JsonDocument(TypeDecorator[Any]):
+    """A JSON document: JSONB on PostgreSQL, JSON text elsewhere.
+
+    The PostgreSQL type is looked up when a PostgreSQL engine first uses it,
+    so a SQLite registry never imports that dialect (slow to import).
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
+JsonValue = JsonDocument()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -72,9 +72,11 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    """The REST API server extension (enabled by the installed jupyter-config file)."""
-    return [{"module": "jupyter_registry.server"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """The REST API server extension app (enabled by the installed jupyter-config file)."""
+    from .server.app import RegistryApp
+
+    return [{"module": "jupyter_registry.server.app", "app": RegistryApp}]
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

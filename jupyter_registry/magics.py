@@ -232,8 +232,8 @@ class RegistryMagics(Magics):
         print(summary(mv))
         return mv
 
-    def _register(self, args: Any) -> ModelVersion:
-        # Every expression is evaluated and every value checked before anything is stored.
+    def _check_arguments(self, args: Any) -> None:
+        """Evaluate every expression and check every value before anything is stored."""
         args.hparams = self._eval_dict(args.hparams, "--hparams")
         args.metrics = self._eval_dict(args.metrics, "--metrics")
         args.metadata = self._eval_dict(args.metadata, "--metadata")
@@ -251,6 +251,9 @@ class RegistryMagics(Magics):
                         raise ValueError(f"--{option}: {exc}") from None
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+
+    def _register(self, args: Any) -> ModelVersion:
+        self._check_arguments(args)
         try:
             target = self._target(args.obj_or_path) if args.obj_or_path else None
             if isinstance(target, ModelVersion):
@@ -271,7 +274,7 @@ class RegistryMagics(Magics):
                     "give OBJ_OR_PATH to checkpoint the model again"
                 )
             # An existing checkpoint is registered in the registry that holds it.
-            registry = Registry(client=existing._client) if existing else self._registry()
+            registry = existing.registry if existing else self._registry()
             try:
                 model = registry.get_model(args.model)
             except NotFoundError:

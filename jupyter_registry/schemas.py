@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, TypeVar
@@ -619,7 +619,26 @@ class CheckUser(_Request):
     user: UserName
 
 
+# --- administration -------------------------------------------------------
+
+
+class CollectGarbage(_Request):
+    #: Unreferenced blobs younger than this are kept: their registration may be under way.
+    grace_seconds: JsonInt = Field(default=3600, ge=0, le=10**9)
+
+
+class GarbageCollected(_Response):
+    deleted: list[Sha256]
+
+
+class SchemaRevision(_Response):
+    revision: str
+
+
 T = TypeVar("T", bound=BaseModel)
+
+#: Told of each committed change: its event name (``version.registered``…) and payload.
+Listener = Callable[[str, dict[str, Any]], None]
 
 
 def _describe(error: dict[str, Any]) -> str:

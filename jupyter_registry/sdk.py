@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +22,13 @@ from .client.protocol import RegistryClient
 from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig
 from .errors import UntrustedCodeError, ValidationError
 from .frameworks import adapter_for_format, adapter_for_object
+from .kernel import kernel_state
 from .lineage import capture_source, default_run
 from .policy import trusts_code
 from .progress import transfer_progress
 from .schemas import (
     CheckpointFile,
+    CollectGarbage,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
@@ -50,8 +52,6 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 1000
 
-_current_checkpoint: Checkpoint | None = None
-
 
 def _frames() -> Any:
     """The DataFrame builders, imported on first use: pandas is slow to import."""
@@ -61,17 +61,30 @@ def _frames() -> Any:
 
 
 def current_checkpoint() -> Checkpoint | None:
-    """The checkpoint most recently created in this process (what magics register)."""
-    return _current_checkpoint
+    """The checkpoint most recently created in this kernel (what magics register)."""
+    state = kernel_state()
+    return state.checkpoint if state is not None else None
 
 
 def _remember(checkpoint: Checkpoint) -> Checkpoint:
-    global _current_checkpoint
-    _current_checkpoint = checkpoint
+    state = kernel_state()
+    if state is not None:
+        state.checkpoint = checkpoint
     return checkpoint
 
 
-class Checkpoint:
+class _Held:
+    """An SDK object held by the client it came from; ``registry`` hands that client on."""
+
+    _client: RegistryClient
+
+    @property
+    def registry(self) -> Registry:
+        """The registry this object lives in (a remote model's registry is remote too)."""
+        return Registry(client=self._client)
+
+
+class Checkpoint(_Held):
     """An immutable set of files and facts of one trained state."""
 
     def __init__(self, client: RegistryClient, info: DescribeCheckpoint) -> None:
@@ -120,12 +133,24 @@ class Checkpoint:
         cache = Path(RegistryConfig().home).expanduser() / "cache" / "checkpoints"
         return cached_checkpoint(cache, self._info, self.download, verify)
 
-    def load(self, trusted: bool = False, verify: bool = False) -> Any:
+    def load(
+        self, trusted: bool = False, verify: bool = False, *, aliases: Sequence[str] = ()
+    ) -> Any:
         """The framework object (SPEC §6); code-running formats need ``trusted=True``.
 
-        ``verify=True`` re-hashes every cached file before loading.
+        ``verify=True`` re-hashes every cached file before loading. ``aliases``
+        are those of the version it is loaded through: a protected one vouches
+        for the checkpoint's captured code (SPEC §7).
         """
-        return self._load(trusted, verify, ())
+        adapter = adapter_for_format(self.format)
+        if adapter is None:
+            raise ValidationError(
+                f"no installed framework adapter loads format {self.format!r} "
+                f"(framework {self.framework!r})"
+            )
+        if not trusted and self._holds_code():
+            self._check_code_trusted(aliases)
+        return adapter.load(self.local_folder(verify), self._info, trusted)
 
     def _holds_code(self) -> bool:
         """Whether loading would import Python code stored in the checkpoint."""
@@ -151,17 +176,6 @@ class Checkpoint:
             f"alias ({protected}). Review the code, then load(trusted=True)"
         )
 
-    def _load(self, trusted: bool, verify: bool, aliases: Sequence[str]) -> Any:
-        adapter = adapter_for_format(self.format)
-        if adapter is None:
-            raise ValidationError(
-                f"no installed framework adapter loads format {self.format!r} "
-                f"(framework {self.framework!r})"
-            )
-        if not trusted and self._holds_code():
-            self._check_code_trusted(aliases)
-        return adapter.load(self.local_folder(verify), self._info, trusted)
-
     def delete(self) -> None:
         self._client.delete_checkpoint(self.uuid)
 
@@ -185,7 +199,7 @@ class Checkpoint:
         )
 
 
-class ModelVersion:
+class ModelVersion(_Held):
     """A numbered link from a model to a checkpoint."""
 
     def __init__(self, client: RegistryClient, info: DescribeVersion) -> None:
@@ -247,7 +261,7 @@ class ModelVersion:
 
     def load(self, trusted: bool = False, verify: bool = False) -> Any:
         """The checkpoint's framework object; a protected alias vouches for its code (SPEC §7)."""
-        return self.checkpoint._load(trusted, verify, self.aliases)
+        return self.checkpoint.load(trusted, verify, aliases=self.aliases)
 
     def delete(self) -> None:
         self._client.delete_version(self.model_name, self.version)
@@ -282,7 +296,7 @@ class ModelVersion:
         )
 
 
-class Model:
+class Model(_Held):
     """A named set of numbered versions."""
 
     def __init__(self, client: RegistryClient, info: DescribeModel) -> None:
@@ -467,12 +481,11 @@ def _make_client(
         config.database = database
     if artifacts is not None:
         config.artifacts = artifacts
-    service = RegistryService.from_config(config)
-    if storage_options is not None:
-        from .artifacts import open_blob_store
-
-        service.blobs = open_blob_store(config.artifacts, storage_options)
-    return LocalClient(service)
+    client = LocalClient(RegistryService.from_config(config, storage_options))
+    state = kernel_state()
+    if state is not None:  # open widgets of this kernel refresh after its changes
+        client.listeners.append(state.changed)
+    return client
 
 
 class Registry:
@@ -685,21 +698,16 @@ class Registry:
     def checkpoints_frame(self, run: str | None = None, limit: int | None = None) -> pd.DataFrame:
         return _frames().checkpoints_frame(self._client.list_checkpoints(run, limit).checkpoints)
 
-    # maintenance (embedded only)
-
-    def _service(self) -> Any:
-        service = getattr(self._client, "service", None)
-        if service is None:
-            raise ValidationError("this operation needs direct database access (not server=)")
-        return service
+    # maintenance (embedded, or through the server's admin API)
 
     def migrate(self) -> str:
         """Upgrade the database schema to this package's head revision; returns it."""
-        return str(self._service().migrate())
+        return self._client.upgrade_schema().revision
 
-    def gc(self) -> list[str]:
-        """Delete artifact blobs that no checkpoint references (older than an hour)."""
-        return list(self._service().gc())
+    def gc(self, grace: timedelta = timedelta(hours=1)) -> list[str]:
+        """Delete artifact blobs that no checkpoint references (older than ``grace``)."""
+        request = parse(CollectGarbage, {"grace_seconds": int(grace.total_seconds())})
+        return self._client.collect_garbage(request).deleted
 
     def __repr__(self) -> str:
         return f"<Registry {type(self._client).__name__}>"

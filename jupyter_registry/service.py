@@ -22,11 +22,11 @@ from one place, :meth:`RegistryService._user`.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 import uuid as uuid_lib
 from collections.abc import Callable, Iterable, Iterator
-from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
@@ -39,20 +39,24 @@ from .schemas import (
     BlobInfo,
     CheckName,
     CheckUser,
+    CollectGarbage,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
     DescribeIdentity,
     DescribeModel,
     DescribeVersion,
+    GarbageCollected,
     ListActionsResponse,
     ListCheckpointsResponse,
+    Listener,
     ListMaintainersResponse,
     ListModelsQuery,
     ListModelsResponse,
     ListVersionsResponse,
     PatchMetadata,
     RegisterVersion,
+    SchemaRevision,
     SetAlias,
     UpdateModel,
     UpdateVersion,
@@ -64,13 +68,8 @@ from .schemas import (
 )
 from .store import LockedModel, LockedVersion, SqlStore, Store, Transaction
 
-Listener = Callable[[str, dict[str, Any]], None]
 Change = tuple[str, dict[str, Any]]
 log = logging.getLogger(__name__)
-
-#: Called after every committed change of every service in this process (the
-#: widgets use it to refresh after ``%register_version`` in the same kernel).
-process_listeners: list[Listener] = []
 
 
 def _now() -> datetime:
@@ -113,29 +112,51 @@ def _check_page(offset: int, limit: int | None) -> None:
         raise ValidationError("offset must be >= 0 and limit >= 1")
 
 
-#: Who is making the current call: the REST layer sets the Jupyter identity of
-#: the requester; in-process callers are the policy's default user.
-current_actor: ContextVar[str | None] = ContextVar("jupyter_registry_actor", default=None)
-
-
 class RegistryService:
     """Models, versions, aliases and checkpoints over one store and one blob store."""
 
-    def __init__(self, store: Store, blobs: BlobStore, policy: Policy | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        blobs: BlobStore,
+        policy: Policy | None = None,
+        user: str | None = None,
+    ) -> None:
         self.store = store
         self.blobs = blobs
         self.policy = policy if policy is not None else Policy.from_config(RegistryConfig())
         self.listeners: list[Listener] = []
+        #: Who makes this service's calls: a server's requester (see :meth:`acting_as`),
+        #: else, in history, the operating-system user.
+        self.user = user
 
     @classmethod
-    def from_config(cls, config: RegistryConfig | None = None) -> RegistryService:
+    def from_config(
+        cls,
+        config: RegistryConfig | None = None,
+        storage_options: dict[str, Any] | None = None,
+    ) -> RegistryService:
+        """The service over ``config``'s locations; ``storage_options`` (a dict, which may
+        hold objects JSON cannot carry) replaces the configured JSON string."""
         config = config or RegistryConfig()
-        blobs = open_blob_store(config.artifacts, config.storage_options)
+        options = config.storage_options if storage_options is None else storage_options
+        blobs = open_blob_store(config.artifacts, options)
         return cls(SqlStore(config.database), blobs, Policy.from_config(config))
+
+    def acting_as(self, user: str | None) -> RegistryService:
+        """This service with ``user`` as the actor of its calls: a server makes one per request.
+
+        The copy shares the store, the blob store and the listeners, so it
+        costs one small object, and the requester travels with the call
+        explicitly instead of through process-wide state.
+        """
+        view = copy.copy(self)
+        view.user = user
+        return view
 
     def _user(self) -> str | None:
         """Who makes the current call: the server's Jupyter user, else the configured default."""
-        return current_actor.get() or self.policy.default_user
+        return self.user or self.policy.default_user
 
     def get_identity(self) -> DescribeIdentity:
         """The caller's name and role, and the protected aliases and trusted users."""
@@ -167,8 +188,9 @@ class RegistryService:
         The changes are already committed, so raising here would report a
         success as an error (and a retry would, say, register a version twice).
         """
-        for event, payload in changes:
-            for listener in (*self.listeners, *process_listeners):
+        for event, change in changes:
+            payload = {**change, "user": self.user}
+            for listener in self.listeners:
                 try:
                     listener(event, payload)
                 except Exception:
@@ -599,12 +621,24 @@ class RegistryService:
         """Upgrade the database schema to this package's head revision; returns it."""
         return self.store.migrate()
 
+    def upgrade_schema(self) -> SchemaRevision:
+        """:meth:`migrate` as the admin API answers it (any writer: it only upgrades)."""
+        self.policy.check_writer(self._user(), "upgrade the database schema")
+        return SchemaRevision(revision=self.migrate())
+
+    def collect_garbage(self, request: CollectGarbage) -> GarbageCollected:
+        """:meth:`gc` as the admin API asks and answers it (any writer: it deletes only orphans)."""
+        self.policy.check_writer(self._user(), "collect garbage")
+        return GarbageCollected(deleted=self.gc(timedelta(seconds=request.grace_seconds)))
+
     def gc(self, grace: timedelta = timedelta(hours=1)) -> list[str]:
         """Delete blobs no checkpoint references, and uploads that died half-way.
 
         Blobs younger than ``grace`` are kept even when unreferenced: they may
         belong to a registration whose files are uploaded but not yet committed.
         """
+        if grace < timedelta(0):
+            raise ValidationError(f"the gc grace period must not be negative, not {grace}")
         cutoff = time.time() - grace.total_seconds()
         self.blobs.remove_stale_uploads(cutoff)
         with self.store.write() as tx:

@@ -1,8 +1,7 @@
-"""Schema migrations, SQLite settings, garbage collection, and the import direction."""
+"""Schema migrations, SQLite settings and garbage collection (the layers: test_layers.py)."""
 
 from __future__ import annotations
 
-import ast
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,8 +15,6 @@ from sqlalchemy import inspect, text
 from jupyter_registry import Registry
 from jupyter_registry.service import RegistryService
 from jupyter_registry.store.migrate import current_revision, downgrade, head_revision, upgrade
-
-PACKAGE = Path(__file__).parents[1] / "jupyter_registry"
 
 
 def test_new_database_is_at_head(backend: Backend) -> None:
@@ -117,43 +114,6 @@ def test_a_failing_listener_does_not_fail_a_committed_change(
     assert model.register_version(registry.create_checkpoint(model_folder)).version == 1
     assert heard == ["model.created", "checkpoint.created", "version.registered"]
     assert "listener bug" in caplog.text and "version.registered" in caplog.text
-
-
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module is not None:
-            names.add("." * node.level + node.module)
-        elif isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-    return names
-
-
-def test_import_direction() -> None:
-    """store never imports upward; service never imports adapters; client.http never the server."""
-    upward = ("service", "sdk", "server", "client", "cli", "magics", "widgets")
-    for path in (PACKAGE / "store").rglob("*.py"):
-        for name in _imports(path):
-            assert not any(part in name.split(".") for part in upward), (path, name)
-    for path in (PACKAGE / "artifacts").rglob("*.py"):
-        assert not any(
-            part in name.split(".")
-            for name in _imports(path)
-            for part in ("service", "sdk", "store")
-        ), path
-    service_imports = _imports(PACKAGE / "service.py")
-    assert not any(
-        part in name.split(".")
-        for name in service_imports
-        for part in ("sdk", "server", "client", "cli", "magics", "widgets")
-    )
-    http = PACKAGE / "client" / "http.py"
-    if http.exists():
-        assert not any(
-            part in name.split(".")
-            for name in _imports(http)
-            for part in ("server", "store", "service")
-        )
 
 
 def test_migrated_schema_equals_the_model_the_store_expects(backend: Backend) -> None:

@@ -13,7 +13,6 @@ import pytest
 from jupyter_registry import ModelSortBy, OrderBy, Registry
 from jupyter_registry.widgets import ModelCard, ModelList, VersionTable
 from jupyter_registry.widgets.html import page_table
-from jupyter_registry.widgets.live import live
 
 N = 25
 
@@ -336,7 +335,7 @@ def test_refresh_button_and_live_refresh(backend: Any, ns: str, views: list[Any]
     assert view.frame["name"].tolist() == [f"{ns}a"]
 
     other = Registry(client=registry.client)
-    live.unwatch(view)
+    view.unwatch()
     other.create_model(f"{ns}b")
     assert view.total == 1, "an unwatched view waits for the refresh button"
     view.refresh_button.click()
@@ -374,11 +373,7 @@ def shell() -> Iterator[Any]:
     from IPython.core.interactiveshell import InteractiveShell
 
     ip = InteractiveShell.instance()
-    live._install()
     yield ip
-    ip.events.unregister("pre_run_cell", live._pre_run_cell)
-    ip.events.unregister("post_run_cell", live._post_run_cell)
-    live._shell = None
     InteractiveShell.clear_instance()
 
 

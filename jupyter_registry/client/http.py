@@ -37,12 +37,14 @@ from ..api import API_PREFIX, operation
 from ..errors import IntegrityError, PermissionDeniedError, RegistryError, error_for_type
 from ..schemas import (
     BlobInfo,
+    CollectGarbage,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
     DescribeIdentity,
     DescribeModel,
     DescribeVersion,
+    GarbageCollected,
     ListActionsResponse,
     ListCheckpointsResponse,
     ListMaintainersResponse,
@@ -51,6 +53,7 @@ from ..schemas import (
     ListVersionsResponse,
     PatchMetadata,
     RegisterVersion,
+    SchemaRevision,
     SetAlias,
     UpdateModel,
     UpdateVersion,
@@ -349,3 +352,11 @@ class HttpClient:
 
     def delete_checkpoint(self, checkpoint_uuid: str) -> None:
         self.call("delete_checkpoint", checkpoint_uuid)
+
+    # --- administration -----------------------------------------------------
+
+    def upgrade_schema(self) -> SchemaRevision:
+        return self.call("upgrade_schema")
+
+    def collect_garbage(self, request: CollectGarbage) -> GarbageCollected:
+        return self.call("collect_garbage", body=request)

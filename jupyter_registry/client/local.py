@@ -10,11 +10,14 @@ from .protocol import Progress
 
 
 class LocalClient:
-    """Satisfies :class:`RegistryClient` by calling the service in this process."""
+    """Satisfies :class:`RegistryClient` and :class:`ChangeSource` by calling the service
+    in this process."""
 
     def __init__(self, service: RegistryService) -> None:
         self.service = service
         self.get_identity = service.get_identity
+        #: Called after each change this client's service commits (see ChangeSource).
+        self.listeners = service.listeners
         self.create_model = service.create_model
         self.get_model = service.get_model
         self.list_models = service.list_models
@@ -38,6 +41,8 @@ class LocalClient:
         self.get_checkpoint = service.get_checkpoint
         self.list_checkpoints = service.list_checkpoints
         self.delete_checkpoint = service.delete_checkpoint
+        self.upgrade_schema = service.upgrade_schema
+        self.collect_garbage = service.collect_garbage
 
     def upload_file(self, path: Path, progress: Progress | None = None) -> BlobInfo:
         return self.service.put_file(str(path), progress)

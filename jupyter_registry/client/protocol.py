@@ -10,24 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ..schemas import (
     BlobInfo,
+    CollectGarbage,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
     DescribeIdentity,
     DescribeModel,
     DescribeVersion,
+    GarbageCollected,
     ListActionsResponse,
     ListCheckpointsResponse,
+    Listener,
     ListMaintainersResponse,
     ListModelsQuery,
     ListModelsResponse,
     ListVersionsResponse,
     PatchMetadata,
     RegisterVersion,
+    SchemaRevision,
     SetAlias,
     UpdateModel,
     UpdateVersion,
@@ -37,7 +41,29 @@ Progress = Callable[[int], object]
 VersionKey = int | str | None
 
 
-class RegistryClient(Protocol):
+@runtime_checkable
+class ChangeSource(Protocol):
+    """A client that hears its own committed changes (the in-process one): live views use it.
+
+    A remote client hears nothing of other processes' changes, so it is not one.
+    """
+
+    listeners: list[Listener]
+
+
+class AdminClient(Protocol):
+    """Maintenance of the registry's storage, embedded or through a server's admin API."""
+
+    def upgrade_schema(self) -> SchemaRevision:
+        """Upgrade the database schema to this package's head revision."""
+        ...
+
+    def collect_garbage(self, request: CollectGarbage) -> GarbageCollected:
+        """Delete blobs no checkpoint references that are older than the grace period."""
+        ...
+
+
+class RegistryClient(AdminClient, Protocol):
     def get_identity(self) -> DescribeIdentity: ...
 
     def create_model(self, request: CreateModel) -> DescribeModel: ...

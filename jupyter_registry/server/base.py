@@ -17,7 +17,6 @@ their status, and anything unexpected as a logged 500 without a traceback.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import json
 import typing
@@ -33,7 +32,7 @@ from jupyter_server.utils import url_path_join
 from ..api import API_PREFIX, Operation
 from ..errors import RegistryError, status_for, type_name
 from ..schemas import MAX_JSON_DEPTH, parse
-from ..service import RegistryService, current_actor
+from ..service import RegistryService
 
 MAX_JSON_BODY = 16 * 1024 * 1024
 #: jupyter_server's own providers know no people: behind a plain token every caller
@@ -114,9 +113,11 @@ class RegistryHandler(APIHandler):
 
     @property
     def service(self) -> RegistryService:
-        return self.settings[SERVICE_KEY]  # type: ignore[no-any-return]
+        """The extension's service acting for this request's Jupyter user."""
+        service: RegistryService = self.settings[SERVICE_KEY]
+        return service.acting_as(self.registry_user(service))
 
-    def registry_user(self) -> str | None:
+    def registry_user(self, service: RegistryService) -> str | None:
         """The person making this request, as the registry names them (SPEC §7).
 
         Jupyter's user when the identity provider knows people (JupyterHub's,
@@ -126,17 +127,13 @@ class RegistryHandler(APIHandler):
         OS user) instead.
         """
         if type(self.identity_provider) in ANONYMOUS_PROVIDERS:
-            return self.service.policy.default_user
+            return service.policy.default_user
         return getattr(self.current_user, "username", None)
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a blocking service call in a worker thread so the server stays responsive."""
-        current_actor.set(self.registry_user())
-        context = contextvars.copy_context()
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                None, functools.partial(context.run, fn, *args)
-            )
+            return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
         except RegistryError as exc:
             raise from_registry_error(exc) from None
 

@@ -29,7 +29,7 @@ from jupyter_core.utils import ensure_async
 from ..api import SHA256, operation
 from ..errors import NotFoundError, RegistryError, ValidationError
 from ..schemas import BlobInfo
-from ..service import RegistryService, current_actor
+from ..service import RegistryService
 from .base import ApiError, RegistryHandler, endpoint, from_registry_error
 from .tornado_tuning import large_body_chunks
 
@@ -38,9 +38,10 @@ RECEIVE_BYTES = 1024 * 1024  # per socket read and per data_received while uploa
 PIPE_DEPTH = 8  # chunks queued for the writer: at most ~8 MiB in flight per upload
 BLOCK_BYTES = 1024 * 1024  # smaller chunks are regrouped before the store hashes and writes them
 STALL_SECONDS = 600
-# Writers live as long as their upload, so they get their own threads rather
-# than holding the default executor that serves every other API call.
-UPLOAD_WRITERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="registry-upload")
+#: The web app setting holding the extension's upload writer pool. Writers live
+#: as long as their upload, so they get their own threads rather than holding
+#: the default executor that serves every other API call.
+UPLOAD_WRITERS_KEY = "jupyter_registry_upload_writers"
 RESUME_RANGE = re.compile(r"bytes=([0-9]{1,18})-")
 
 
@@ -55,9 +56,9 @@ def _checked(sha256: str) -> str:
 class _UploadPipe:
     """Received chunks on their way to the blob store's writer thread, with back-pressure."""
 
-    def __init__(self, service: RegistryService, sha256: str) -> None:
+    def __init__(self, service: RegistryService, sha256: str, writers: ThreadPoolExecutor) -> None:
         self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPE_DEPTH)
-        self.stored = UPLOAD_WRITERS.submit(service.put_blob, self._blocks(), sha256)
+        self.stored = writers.submit(service.put_blob, self._blocks(), sha256)
 
     def _blocks(self) -> Iterator[bytes]:
         """Received chunks; small ones regrouped into blocks the store hashes and writes at once."""
@@ -129,7 +130,6 @@ class BlobHandler(RegistryHandler):
             self.authorizer.is_authorized(self, user, "write", self.auth_resource)
         ):
             raise tornado.web.HTTPError(403)
-        current_actor.set(self.registry_user())
         try:
             self.service.check_writer("upload files")
         except RegistryError as exc:
@@ -138,7 +138,7 @@ class BlobHandler(RegistryHandler):
         self.request.connection.set_max_body_size(MAX_UPLOAD_BYTES)
         self._large_chunks = contextlib.ExitStack()
         self._large_chunks.enter_context(large_body_chunks(self.request.connection, RECEIVE_BYTES))
-        self._pipe = _UploadPipe(self.service, sha256)
+        self._pipe = _UploadPipe(self.service, sha256, self.settings[UPLOAD_WRITERS_KEY])
 
     async def data_received(self, chunk: bytes) -> None:
         if self._pipe is not None:

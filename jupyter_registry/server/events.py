@@ -2,8 +2,8 @@
 
 Each change the service commits is emitted with a registered JSON schema per
 event kind, so the lab panel (through ``/api/events/subscribe``) and other
-server extensions can react live. The requester's Jupyter identity travels
-with the call in the service's ``current_actor`` context variable, set by the handler.
+server extensions can react live. The requester's Jupyter identity comes in
+the change's ``user`` field, set by the service acting for the request.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from typing import Any
 
 from jupyter_events import EventLogger
 from tornado.ioloop import IOLoop
-
-from ..service import current_actor
 
 SCHEMA_BASE = "https://events.jupyter.org/jupyter_registry"
 
@@ -72,5 +70,4 @@ class EventForwarder:
     def __call__(self, event: str, payload: dict[str, Any]) -> None:
         if event not in EVENTS:
             return
-        data = {**payload, "user": current_actor.get()}
-        self.loop.add_callback(self.logger.emit, schema_id=schema_id(event), data=data)
+        self.loop.add_callback(self.logger.emit, schema_id=schema_id(event), data=payload)

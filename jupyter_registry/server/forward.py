@@ -41,11 +41,6 @@ from jupyter_server.utils import url_path_join
 
 from ..api import API_PREFIX
 from ..config import (
-    ENV_ARTIFACTS,
-    ENV_DATABASE,
-    ENV_SERVER,
-    ENV_STORAGE_OPTIONS,
-    ENV_TOKEN,
     RegistryConfig,
 )
 from .base import ApiError, RegistryHandler
@@ -227,16 +222,6 @@ class ForwardHandler(RegistryHandler):
     head = post = put = patch = delete = get
 
 
-def _share_with_kernels(config: RegistryConfig, log: Any) -> None:
-    """Kernels reach the central registry as this user, and nothing else of the registry's."""
-    for key in (ENV_DATABASE, ENV_ARTIFACTS, ENV_STORAGE_OPTIONS):
-        if os.environ.pop(key, None) is not None:
-            log.warning("jupyter_registry: %s not passed to kernels: they use %s", key, ENV_SERVER)
-    os.environ[ENV_SERVER] = config.server
-    if config.token:
-        os.environ[ENV_TOKEN] = config.token
-
-
 def forward_registry(server_app: Any, config: RegistryConfig) -> None:
     """Serve the registry API by forwarding it to ``config.server``; no database is opened."""
     server = config.server.rstrip("/") + "/"
@@ -248,7 +233,6 @@ def forward_registry(server_app: Any, config: RegistryConfig) -> None:
         owner=os.environ.get(ENV_HUB_USER) or None,
         client=httpx.AsyncClient(timeout=timeout, follow_redirects=False),
     )
-    _share_with_kernels(config, server_app.log)
     prefix = url_path_join(web_app.settings["base_url"], API_PREFIX)
     web_app.add_handlers(".*$", [(url_path_join(prefix, "(.*)"), ForwardHandler)])
     server_app.log.info("jupyter_registry: REST API at %s forwarded to %s", prefix, server)

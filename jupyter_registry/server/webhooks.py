@@ -31,8 +31,6 @@ from tornado.ioloop import IOLoop
 from traitlets import Float, List, Unicode
 from traitlets.config import Configurable
 
-from ..service import current_actor
-
 log = logging.getLogger(__name__)
 
 
@@ -64,17 +62,28 @@ class WebhookSender:
         self.config = config
         self.loop = loop
         self._in_order: asyncio.Lock | None = None
+        self._http: AsyncHTTPClient | None = None
+        self.closed = False
+
+    def close(self) -> None:
+        """Stop sending: the server is stopping, and its connections with it."""
+        self.closed = True
+        if self._http is not None:
+            self._http.close()
 
     def __call__(self, event: str, payload: dict[str, Any]) -> None:
-        if not self.config.urls or (self.config.events and event not in self.config.events):
+        if self.closed or not self.config.urls:
+            return
+        if self.config.events and event not in self.config.events:
             return
         delivery = uuid.uuid4().hex
         timestamp = str(int(time.time()))
+        data = {key: value for key, value in payload.items() if key != "user"}
         body = json.dumps(
             {
                 "event": event,
-                "data": payload,
-                "user": current_actor.get(),
+                "data": data,
+                "user": payload.get("user"),
                 "delivery": delivery,
                 "timestamp": int(timestamp),
             },
@@ -102,8 +111,12 @@ class WebhookSender:
             await self._deliver(url, body, headers)
 
     async def _deliver(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+        if self.closed:
+            return
+        if self._http is None:  # its own client, created on the loop it runs on
+            self._http = AsyncHTTPClient(force_instance=True)
         try:
-            await AsyncHTTPClient().fetch(
+            await self._http.fetch(
                 url, method="POST", body=body, headers=headers, request_timeout=self.config.timeout
             )
         except (HTTPClientError, OSError) as exc:

@@ -1,4 +1,4 @@
-"""Keeping views current: debounced input, and refresh after changes in this process."""
+"""Keeping views current: debounced input, and refresh after changes in this kernel."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import asyncio
 import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
+
+from ..client.protocol import ChangeSource
+from ..kernel import kernel_state, shell
+from ..schemas import Listener
 
 
 class Refreshable(Protocol):
@@ -54,41 +58,52 @@ class Debouncer:
 
 
 class LiveRefresh:
-    """Refreshes every open view after a registry change made in this process.
+    """Refreshes one view after registry changes, owned by that view.
 
-    Changes are heard through :data:`jupyter_registry.service.process_listeners`
-    (every in-process service emits there, whichever ``Registry()`` made it). A
-    change made while an IPython cell runs (``%register_version``, a training
-    loop registering versions) marks the views stale and they refresh once when
-    the cell ends; a change made outside a cell refreshes them at once. Views
-    over a remote server (``server=``) hear nothing: they have the refresh button.
+    In an IPython kernel the view hears every change made through the kernel's
+    embedded registries (its :class:`~jupyter_registry.kernel.KernelState`,
+    whichever ``Registry()`` made the change) and through its own registry's
+    client; outside IPython, only the latter. A change made while an IPython
+    cell runs (``%register_version``, a training loop registering versions)
+    marks the view stale and it refreshes once when the cell ends; a change
+    made outside a cell refreshes it at once. A view over a remote server
+    (``server=``) hears nothing: it has the refresh button.
     """
 
-    def __init__(self) -> None:
-        self._views: weakref.WeakSet[Any] = weakref.WeakSet()
+    def __init__(self, view: Refreshable, client: object) -> None:
+        # Weak: the listener lists outlive a view that is closed or dropped.
+        self._view = weakref.ref(view)
         self._stale = False
         self._in_cell = False
-        self._installed = False
-        self._shell: Any = None
+        self._sources: list[list[Listener]] = []
+        state = kernel_state()
+        if state is not None:
+            self._sources.append(state.listeners)
+        if isinstance(client, ChangeSource) and (
+            state is None or state.changed not in client.listeners
+        ):
+            self._sources.append(client.listeners)
+        for listeners in self._sources:
+            listeners.append(self.on_event)
+        self._shell = shell()
+        if self._shell is not None:
+            self._shell.events.register("pre_run_cell", self._pre_run_cell)
+            self._shell.events.register("post_run_cell", self._post_run_cell)
 
-    def watch(self, view: Refreshable) -> None:
-        self._install()
-        self._views.add(view)
-
-    def unwatch(self, view: Refreshable) -> None:
-        self._views.discard(view)
-
-    def _install(self) -> None:
-        if not self._installed:
-            from ..service import process_listeners
-
-            process_listeners.append(self.on_event)
-            self._installed = True
-        shell = _ipython()
-        if shell is not None and shell is not self._shell:
-            shell.events.register("pre_run_cell", self._pre_run_cell)
-            shell.events.register("post_run_cell", self._post_run_cell)
-            self._shell = shell
+    def stop(self) -> None:
+        """Hear nothing more: the view is closed, or waits for its refresh button."""
+        for listeners in self._sources:
+            if self.on_event in listeners:
+                listeners.remove(self.on_event)
+        self._sources = []
+        if self._shell is not None:
+            for event, hook in (
+                ("pre_run_cell", self._pre_run_cell),
+                ("post_run_cell", self._post_run_cell),
+            ):
+                if hook in self._shell.events.callbacks[event]:
+                    self._shell.events.unregister(event, hook)
+            self._shell = None
 
     def on_event(self, event: str, payload: dict[str, Any]) -> None:
         if self._in_cell:
@@ -97,7 +112,7 @@ class LiveRefresh:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self.refresh_all()
+            self.refresh()
             return
         if not self._stale:  # a widget callback in a kernel: refresh once, soon
             self._stale = True
@@ -105,7 +120,7 @@ class LiveRefresh:
 
     def _refresh_if_stale(self) -> None:
         if self._stale and not self._in_cell:
-            self.refresh_all()
+            self.refresh()
 
     def _pre_run_cell(self, *_: Any) -> None:
         self._in_cell = True
@@ -113,23 +128,14 @@ class LiveRefresh:
     def _post_run_cell(self, *_: Any) -> None:
         self._in_cell = False
         if self._stale:
-            self.refresh_all()
+            self.refresh()
 
-    def refresh_all(self) -> None:
+    def refresh(self) -> None:
         self._stale = False
-        for view in list(self._views):
-            try:
-                view.refresh()
-            except Exception as exc:  # never let a stale view break the change itself
-                view.show_status(f"refresh failed: {exc}", error=True)
-
-
-def _ipython() -> Any:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython is a dependency
-        return None
-    return get_ipython()
-
-
-live = LiveRefresh()
+        view = self._view()
+        if view is None:
+            return
+        try:
+            view.refresh()
+        except Exception as exc:  # never let a stale view break the change itself
+            view.show_status(f"refresh failed: {exc}", error=True)

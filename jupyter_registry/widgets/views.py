@@ -34,7 +34,7 @@ from ..schemas import (
 )
 from ..sdk import Model, ModelVersion, Registry
 from .html import page_summary, page_table
-from .live import Debouncer, live
+from .live import Debouncer, LiveRefresh
 
 DEBOUNCE_SECONDS = 0.3
 # Menu values are never None: to the front end None means "nothing chosen" (a blank menu)
@@ -98,7 +98,7 @@ def _search_box(field: str, value: str | None, width: str) -> w.Text:
 def _registry_for(model: Model | str, registry: Registry | None) -> tuple[Registry, str]:
     if isinstance(model, Model):
         # the Model's own client, so a view of a remote model stays remote
-        return registry or Registry(client=model._client), model.name
+        return registry or model.registry, model.name
     return registry or Registry(), model
 
 
@@ -106,13 +106,15 @@ class _View(w.VBox):
     """A VBox with a status line, a current ``.frame`` and live refresh."""
 
     frame: pd.DataFrame
+    registry: Registry
+    #: Set while the view refreshes itself after changes (``watch=True``).
+    live: LiveRefresh | None = None
 
     def __init__(self, children: list[w.Widget], watch: bool, **kwargs: Any) -> None:
         self.status = w.HTML(layout=w.Layout(min_height="1.5em"))
         super().__init__(children=[*children, self.status], **kwargs)
-        self._watching = watch
         if watch:
-            live.watch(self)
+            self.live = LiveRefresh(self, self.registry.client)
 
     def show_status(self, message: str, error: bool = False) -> None:
         color = "var(--jp-error-color1,#c62828)" if error else "var(--jp-ui-font-color2,#555)"
@@ -130,8 +132,14 @@ class _View(w.VBox):
     def _load(self) -> None:
         raise NotImplementedError
 
+    def unwatch(self) -> None:
+        """Stop refreshing after changes: the view then waits for its refresh button."""
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
     def close(self) -> None:
-        live.unwatch(self)
+        self.unwatch()
         super().close()
 
 

@@ -8,6 +8,8 @@ export const API_VERSION = "0.1.0";
 
 /** Every route of the REST API, relative to `{base_url}registry/api/v1`. */
 export type ApiPath =
+  | "/admin/gc"
+  | "/admin/migrate"
   | "/blobs/{sha256}"
   | "/checkpoints"
   | "/checkpoints/{checkpoint_uuid}"
@@ -30,6 +32,7 @@ export type ApiPath =
 export const OPERATIONS = {
   add_maintainer: { method: "PUT", path: "/models/{name}/maintainers/{user}" },
   blob_size: { method: "HEAD", path: "/blobs/{sha256}" },
+  collect_garbage: { method: "POST", path: "/admin/gc" },
   create_checkpoint: { method: "POST", path: "/checkpoints" },
   create_model: { method: "POST", path: "/models" },
   delete_checkpoint: { method: "DELETE", path: "/checkpoints/{checkpoint_uuid}" },
@@ -53,7 +56,8 @@ export const OPERATIONS = {
   remove_maintainer: { method: "DELETE", path: "/models/{name}/maintainers/{user}" },
   set_alias: { method: "PUT", path: "/models/{name}/aliases/{alias}" },
   update_model: { method: "PATCH", path: "/models/{name}" },
-  update_version: { method: "PATCH", path: "/models/{name}/versions/{ref}" }
+  update_version: { method: "PATCH", path: "/models/{name}/versions/{ref}" },
+  upgrade_schema: { method: "POST", path: "/admin/migrate" }
 } as const;
 
 export type OperationName = keyof typeof OPERATIONS;
@@ -71,6 +75,12 @@ export interface Operations {
     query: Record<string, never>;
     body: never;
     response: void;
+  };
+  collect_garbage: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: CollectGarbage;
+    response: GarbageCollected;
   };
   create_checkpoint: {
     path: Record<string, never>;
@@ -225,6 +235,12 @@ export interface Operations {
     body: UpdateVersion;
     response: DescribeVersion;
   };
+  upgrade_schema: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: never;
+    response: SchemaRevision;
+  };
 }
 
 export interface BlobInfo {
@@ -236,6 +252,10 @@ export interface CheckpointFile {
   path: string;
   sha256: string;
   size: number;
+}
+
+export interface CollectGarbage {
+  grace_seconds?: number;
 }
 
 /**
@@ -352,6 +372,10 @@ export interface ErrorDetail {
   message: string;
 }
 
+export interface GarbageCollected {
+  deleted: Array<string>;
+}
+
 export interface ListActionsResponse {
   actions: Array<DescribeAction>;
   total: number;
@@ -391,6 +415,10 @@ export interface RegisterVersion {
   /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   metadata?: Record<string, unknown>;
   aliases?: Array<string>;
+}
+
+export interface SchemaRevision {
+  revision: string;
 }
 
 export interface SetAlias {

@@ -611,6 +611,15 @@ def test_refused_actions_are_disabled_with_the_reason(
     assert panel.get_by_role("button", name="Remove alias staging").count() == 1
     assert panel.get_by_role("button", name="Remove alias production").count() == 0
     assert panel.get_by_label("New maintainer").count() == 0
+    panel.get_by_role("button", name="Set alias on v1").click()
+    dialog = p.page.locator(".jp-Dialog")
+    dialog.get_by_label("Alias", exact=True).fill("production")
+    assert dialog.get_by_role("alert").inner_text().startswith(reason)
+    assert dialog.get_by_role("button", name="Set alias").is_disabled()
+    dialog.get_by_label("Alias", exact=True).fill("candidate")
+    assert dialog.get_by_role("button", name="Set alias").is_enabled()
+    dialog.get_by_role("button", name="Cancel").click()
+    dialog.wait_for(state="detached")
     facts = panel.locator(".jp-RegistryPanel-facts").inner_text()
     assert "by ana" in facts
     assert panel.locator('[data-chip="ana"]').is_visible()

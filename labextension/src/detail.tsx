@@ -118,7 +118,9 @@ export function ModelDetail(props: {
     }
   };
   const setAlias = async (version: number) => {
-    const alias = await aliasDialog(name, version, aliasHolders);
+    const alias = await aliasDialog(name, version, aliasHolders, wanted =>
+      aliasRefusal(identity, model, wanted, 'set')
+    );
     if (alias) {
       await act(`Could not set alias ${alias}`, () => ctx.client.setAlias(name, alias, version));
     }

@@ -219,7 +219,11 @@ export async function registerVersionDialog(
 }
 
 class AliasBody extends FormBody<string> {
-  constructor(existing: Map<string, number>, version: number) {
+  constructor(
+    existing: Map<string, number>,
+    version: number,
+    refusal: (alias: string) => string | null
+  ) {
     super();
     this.alias = this.field('Alias', 'input', 'alias');
     this.alias.placeholder = 'production';
@@ -242,7 +246,7 @@ class AliasBody extends FormBody<string> {
           ? `Moves "${this.alias.value}" from version ${holder}.`
           : '';
     });
-    this.validation(() => validateAlias(this.alias.value), this.alias);
+    this.validation(() => validateAlias(this.alias.value) ?? refusal(this.alias.value), this.alias);
   }
 
   getValue(): string {
@@ -252,19 +256,28 @@ class AliasBody extends FormBody<string> {
   readonly alias: HTMLInputElement;
 }
 
-/** Ask for an alias to set on `version` (moving it if another version holds it). */
+/**
+ * Ask for an alias to set on `version` (moving it if another version holds it).
+ * `refusal` says why the user may not set an alias (a protected one), as they type.
+ */
 export async function aliasDialog(
   model: string,
   version: number,
-  existing: Map<string, number>
+  existing: Map<string, number>,
+  refusal: (alias: string) => string | null = () => null
 ): Promise<string | null> {
   const result = await showDialog({
     title: `Set an alias on ${model} v${version}`,
-    body: new AliasBody(existing, version),
+    body: new AliasBody(existing, version, refusal),
     focusNodeSelector: 'input[name="alias"]',
     buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Set alias' })]
   });
-  if (!result.button.accept || !result.value || validateAlias(result.value)) {
+  if (
+    !result.button.accept ||
+    !result.value ||
+    validateAlias(result.value) ||
+    refusal(result.value)
+  ) {
     return null;
   }
   return result.value;

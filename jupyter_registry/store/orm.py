@@ -1,8 +1,10 @@
-"""The relational schema as SQLAlchemy 2 ORM classes.
+"""The relational schema, declared as SQLAlchemy 2 mapped classes.
 
-Rows never leave the store: the service turns them into the response schemas
-inside the session. Changes to these classes ship as an Alembic migration in
-``store/migrations/versions`` (which does not import this module).
+The store reads and writes these tables with Core statements
+(:mod:`.statements`) and turns rows into response schemas inside the
+transaction (:mod:`.mappers`); the classes are the schema's one description,
+which Alembic's migrations must match (a test compares them). Changes ship as
+a migration in ``store/migrations/versions`` (which does not import this module).
 """
 
 from __future__ import annotations

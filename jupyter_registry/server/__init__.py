@@ -19,6 +19,7 @@ from ..config import ENV_ARTIFACTS, ENV_DATABASE, RegistryConfig
 from ..service import RegistryService
 from .base import API_PREFIX, SERVICE_KEY, NotFoundHandler
 from .events import EventForwarder
+from .mlflow import mlflow_handlers
 from .openapi import OpenAPIHandler
 from .routes import ROUTES, tornado_pattern
 from .webhooks import RegistryWebhooks, WebhookSender
@@ -53,5 +54,6 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
     ]
     handlers.append((url_path_join(prefix, "openapi.json"), OpenAPIHandler))
     handlers.append((url_path_join(prefix, ".*"), NotFoundHandler))
+    handlers.extend(mlflow_handlers(web_app.settings["base_url"]))
     web_app.add_handlers(".*$", handlers)
     server_app.log.info("jupyter_registry: REST API at %s (database %s)", prefix, config.database)

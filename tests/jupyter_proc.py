@@ -83,8 +83,9 @@ def start_jupyter(
             "jpserver_extensions": {"jupyter_registry": True},
         },
         "RegistryConfig": registry or {},
-        **(extra_config or {}),
     }
+    for section, values in (extra_config or {}).items():  # merged, so ServerApp can be extended
+        config.setdefault(section, {}).update(values)
     (folder / "jupyter_server_config.json").write_text(json.dumps(config))
     process_env = {**os.environ, **(env or {}), "JUPYTER_CONFIG_DIR": str(folder)}
     log = open(folder / "server.log", "wb")  # noqa: SIM115 - lives as long as the server

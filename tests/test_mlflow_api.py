@@ -217,3 +217,40 @@ def test_unauthenticated_client_is_refused(
     with pytest.raises(MlflowException) as refused:
         MlflowClient(tracking_uri=uri, registry_uri=uri).get_registered_model("anything")
     assert error_code(refused) == "UNAUTHENTICATED"
+
+
+def test_unknown_endpoints_and_bad_arguments(client: MlflowClient, server: JupyterServer) -> None:
+    with pytest.raises(MlflowException) as tracking:
+        client.get_run("0123456789abcdef")
+    assert tracking.value.get_http_status_code() == 404
+    with pytest.raises(MlflowException) as bad_version:
+        client.get_model_version("anything", "first")
+    assert error_code(bad_version) == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException) as bad_token:
+        client.search_registered_models(page_token="not a token")
+    assert error_code(bad_token) == "INVALID_PARAMETER_VALUE"
+    url = server.url + "registry/mlflow/api/2.0/mlflow/registered-models/create"
+    broken = requests.post(url, data=b"{not json", headers=server.headers())
+    assert broken.status_code == 400
+    assert broken.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_a_user_who_may_only_read_gets_permission_denied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = start_jupyter(
+        {"database": f"sqlite:///{tmp_path / 'ro.db'}", "artifacts": str(tmp_path / "blobs")},
+        env={"PYTHONPATH": str(Path(__file__).parent)},
+        extra_config={"ServerApp": {"authorizer_class": "readonly_authorizer.ReadOnlyAuthorizer"}},
+    )
+    try:
+        uri = server.url.replace("127.0.0.1", "localhost") + "registry/mlflow"
+        monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", server.token)
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        assert list(client.search_registered_models()) == []
+        with pytest.raises(MlflowException) as refused:
+            client.create_registered_model("not-allowed")
+        assert error_code(refused) == "PERMISSION_DENIED"
+        assert refused.value.get_http_status_code() == 403
+    finally:
+        server.stop()

@@ -42,7 +42,7 @@ from ..schemas import (
     parse,
 )
 from . import mlflow_mapping as mapping
-from .base import ApiError, RegistryHandler
+from .base import ApiError, NotFoundHandler, RegistryHandler
 from .blobs import send_chunks
 from .mlflow_mapping import MlflowError
 
@@ -64,16 +64,18 @@ class MlflowHandler(RegistryHandler):
         if isinstance(exc, MlflowError):
             code, message = exc.error_code, exc.message
         elif isinstance(exc, ApiError):
-            code, message = mapping.CODE_FOR_TYPE.get(exc.error_type, "INTERNAL_ERROR"), exc.message
+            code, message = mapping.code_for(exc.error_type, status_code), exc.message
         elif isinstance(exc, tornado.web.HTTPError):
-            fallback = "INTERNAL_ERROR" if status_code >= 500 else "INVALID_PARAMETER_VALUE"
-            code = {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED"}.get(status_code, fallback)
-            message = exc.log_message or self._reason
+            code, message = mapping.code_for("", status_code), exc.log_message or self._reason
         else:
             code, message = "INTERNAL_ERROR", "internal error; see the server log"
         self.set_status(MlflowError.STATUS.get(code, status_code))
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error_code": code, "message": message}))
+
+
+class MlflowNotFoundHandler(MlflowHandler, NotFoundHandler):
+    """Any other path under the MLflow prefix (tracking APIs included): a JSON 404."""
 
 
 Endpoint = Callable[["MlflowApiHandler", dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -245,7 +247,7 @@ def _all_models(service: Any, name: str | None) -> list[DescribeModel]:
 @mlflow_endpoint("POST registered-models/set-tag")
 async def set_registered_model_tag(h: MlflowApiHandler, args: dict[str, Any]) -> dict[str, Any]:
     key = mapping.required(args, "key")
-    patch = _parsed(PatchMetadata, {"add": {key: str(args.get("value", ""))}})
+    patch = _parsed(PatchMetadata, {"add": {key: str(args.get("value") or "")}})
     await h.call(h.service.patch_model_metadata, _name(args), patch)
     return {}
 
@@ -328,7 +330,11 @@ async def create_model_version(h: MlflowApiHandler, args: dict[str, Any]) -> dic
             "metadata": mapping.metadata_of(args.get("tags")),
         },
     )
-    version = await h.call(h.service.register_version, name, request)
+    try:
+        version = await h.call(h.service.register_version, name, request)
+    except ApiError:
+        await h.call(h.service.delete_checkpoint, created.uuid)  # refused: nothing is left behind
+        raise
     return {"model_version": mapping.model_version(version, h.artifact_base)}
 
 
@@ -414,7 +420,7 @@ def _all_versions(service: Any, name: str | None) -> list[DescribeVersion]:
 @mlflow_endpoint("POST model-versions/set-tag")
 async def set_model_version_tag(h: MlflowApiHandler, args: dict[str, Any]) -> dict[str, Any]:
     key = mapping.required(args, "key")
-    patch = _parsed(PatchMetadata, {"add": {key: str(args.get("value", ""))}})
+    patch = _parsed(PatchMetadata, {"add": {key: str(args.get("value") or "")}})
     number = mapping.version_number(args.get("version"))
     await h.call(h.service.patch_version_metadata, _name(args), number, patch)
     return {}
@@ -514,4 +520,5 @@ def mlflow_handlers(base_url: str) -> list[tuple[str, Any]]:
         (url_path_join(prefix, API_ROUTE, "(.+)"), MlflowApiHandler),
         (artifacts, MlflowArtifactsHandler),
         (url_path_join(artifacts, "(.+)"), MlflowArtifactsHandler),
+        (url_path_join(prefix, ".*"), MlflowNotFoundHandler),
     ]

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..errors import ValidationError
 from ..schemas import DescribeModel, DescribeVersion
 
 LINEAGE_KEY = "mlflow"
@@ -54,7 +53,7 @@ class MlflowError(Exception):
 
 
 #: the registry's error types (``ERROR_TYPES`` of server/base.py) → MLflow's error codes
-CODE_FOR_TYPE = {
+_CODE_FOR_TYPE = {
     "ValidationError": "INVALID_PARAMETER_VALUE",
     "UntrustedCodeError": "INVALID_PARAMETER_VALUE",
     "NotFoundError": "RESOURCE_DOES_NOT_EXIST",
@@ -64,6 +63,15 @@ CODE_FOR_TYPE = {
     "IntegrityError": "INTERNAL_ERROR",
     "StorageError": "TEMPORARILY_UNAVAILABLE",
 }
+
+
+def code_for(error_type: str, status: int) -> str:
+    """MLflow's error code for one of our errors, by its type, else by its HTTP status."""
+    if error_type in _CODE_FOR_TYPE:
+        return _CODE_FOR_TYPE[error_type]
+    by_status = {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "ENDPOINT_NOT_FOUND"}
+    by_status[405] = "ENDPOINT_NOT_FOUND"
+    return by_status.get(status, "INTERNAL_ERROR" if status >= 500 else "INVALID_PARAMETER_VALUE")
 
 
 def millis(time: datetime) -> int:
@@ -299,11 +307,6 @@ def _sort_value(value: Any) -> Any:
     return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
-def check(condition: bool, message: str) -> None:
-    if not condition:
-        raise MlflowError("INVALID_PARAMETER_VALUE", message)
-
-
 def required(args: dict[str, Any], name: str) -> str:
     value = args.get(name)
     if not isinstance(value, str) or not value:
@@ -311,7 +314,3 @@ def required(args: dict[str, Any], name: str) -> str:
             "INVALID_PARAMETER_VALUE", f"missing value for required parameter {name!r}"
         )
     return value
-
-
-def as_mlflow(error: ValidationError) -> MlflowError:
-    return MlflowError("INVALID_PARAMETER_VALUE", error.message)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..lineage import MLFLOW_KEY as LINEAGE_KEY
 from ..schemas import DescribeModel, DescribeVersion
 
-LINEAGE_KEY = "mlflow"
 ARTIFACTS_ROUTE = "api/2.0/mlflow-artifacts/artifacts"
 # MLflow's own defaults and caps of search_registered_models / search_model_versions
 MODELS_PAGE = (100, 1000)

@@ -121,7 +121,7 @@ def _import_model(
             continue
         if new:
             _skip_to(registry, model, number, max(done.values(), default=0))
-        copied = _import_version(registry, model, tracking_uri, version)
+        copied = _import_version(registry, client, model, tracking_uri, version)
         done[number] = copied
         result.copied.append(copied)
     for alias, number in dict(source.aliases).items():
@@ -157,7 +157,9 @@ def _skip_to(registry: Registry, model: Model, number: int, counter: int) -> Non
         counter = gap.info.version
 
 
-def _import_version(registry: Registry, model: Model, tracking_uri: str, version: Any) -> int:
+def _import_version(
+    registry: Registry, client: Any, model: Model, tracking_uri: str, version: Any
+) -> int:
     import mlflow.artifacts
 
     recorded = {
@@ -168,9 +170,7 @@ def _import_version(registry: Registry, model: Model, tracking_uri: str, version
         "run_id": version.run_id or "",
     }
     with tempfile.TemporaryDirectory(prefix="jr-mlflow-") as folder:
-        uri = _mlflow_client(tracking_uri).get_model_version_download_uri(
-            version.name, version.version
-        )
+        uri = client.get_model_version_download_uri(version.name, version.version)
         local = mlflow.artifacts.download_artifacts(
             artifact_uri=uri, dst_path=folder, tracking_uri=tracking_uri
         )
@@ -197,14 +197,12 @@ def export_mlflow(registry: Registry, tracking_uri: str, names: Iterable[str] = 
     """Copy ``registry``'s models to an MLflow server; every model is tried."""
     client = _mlflow_client(tracking_uri)
     results: list[Copied] = []
-    wanted = list(names)
-    models = [registry.get_model(n) for n in wanted] if wanted else registry.get_models()
-    for model in models:
-        result = Copied(model.name)
+    for name in list(names) or [m.name for m in registry.get_models()]:
+        result = Copied(name)
         results.append(result)
         try:
             with contextlib.redirect_stdout(sys.stderr):  # MLflow's "View run at" notices
-                _export_model(client, model, result)
+                _export_model(client, registry.get_model(name), result)
         except Exception as exc:  # one model's failure must not stop the others
             result.error = _reason(exc)
     return results
@@ -223,12 +221,13 @@ def _export_model(client: Any, model: Model, result: Copied) -> None:
         tags = {k: v for k, v in info.metadata.items() if isinstance(v, str)}
         client.create_registered_model(model.name, tags=tags, description=info.description)
         new = True
+    there = _mlflow_versions(client, model.name)
     done = {
         int(v.tags[EXPORT_TAG]): int(v.version)
-        for v in _mlflow_versions(client, model.name)
+        for v in there
         if v.tags.get(EXPORT_TAG, "").isdigit()
     }
-    counter = max((int(v.version) for v in _mlflow_versions(client, model.name)), default=0)
+    counter = max((int(v.version) for v in there), default=0)
     for version in reversed(model.get_versions()):
         number = version.info.version
         if number in done:

@@ -150,7 +150,17 @@ def test_import_then_load_then_export(
     assert (Path(downloaded) / "model.bin").read_bytes() == original
 
     rerun = registry_cli(
-        ours, "export", "mlflow", "--tracking-uri", mlflow_url, "--model", "native"
+        ours,
+        "export",
+        "mlflow",
+        "--tracking-uri",
+        mlflow_url,
+        "--model",
+        "native",
+        "--model",
+        "nope",
     )
-    assert rerun.exit_code == 0, rerun.output
-    assert json.loads(rerun.stdout)[0]["skipped"] == [1, 3]
+    assert rerun.exit_code == 1
+    native_row, missing_row = json.loads(rerun.stdout)
+    assert (native_row["copied"], native_row["skipped"]) == ([], [1, 3])
+    assert missing_row["name"] == "nope" and "no model named 'nope'" in missing_row["error"]

@@ -35,7 +35,8 @@ MODELS = click.option(
 def import_command(inv: Invocation, tracking_uri: str, models: tuple[str, ...]) -> None:
     """Copy models from an MLflow server.
 
-    Registered models, versions, aliases, tags, descriptions and files. Version numbers are kept when the model is new here. Running it again
+    Registered models, versions, aliases, tags, descriptions and files.
+    Version numbers are kept when the model is new here. Running it again
     copies only what is not here yet.
     """
     _report(inv, import_mlflow(inv.registry, tracking_uri, models))
@@ -47,8 +48,9 @@ def import_command(inv: Invocation, tracking_uri: str, models: tuple[str, ...]) 
 def export_command(inv: Invocation, tracking_uri: str, models: tuple[str, ...]) -> None:
     """Copy models to an MLflow server.
 
-    Models, versions, aliases, tags, descriptions and files. Version numbers are kept when the model is new there. Running it again
-    copies only what is not there yet.
+    Models, versions, aliases, tags, descriptions and files. Version
+    numbers are kept when the model is new there. Running it again copies
+    only what is not there yet.
     """
     _report(inv, export_mlflow(inv.registry, tracking_uri, models))
 

@@ -105,20 +105,8 @@ class MlflowApiHandler(MlflowHandler):
             )
         self.finish(json.dumps(await endpoint(self, self._arguments())))
 
-    def _arguments(self) -> dict[str, Any]:
-        if self.request.method == "GET":
-            args: dict[str, Any] = {}
-            for key, values in self.request.arguments.items():
-                decoded = [self.decode_argument(v) for v in values]
-                args[key] = decoded if key in ("order_by", "stages") else decoded[-1]
-            return args
-        if not self.request.body.strip():
-            return {}
-        body = self.json_body()
-        if not isinstance(body, dict):
-            raise MlflowError("INVALID_PARAMETER_VALUE", "the request body must be a JSON object")
-        return body
-
+    # One decorated method per verb: @authorized fixes its action (read or write)
+    # from the first request's method, so a shared one would authorise every verb alike.
     @tornado.web.authenticated
     @authorized
     async def get(self, path: str) -> None:
@@ -138,6 +126,20 @@ class MlflowApiHandler(MlflowHandler):
     @authorized
     async def delete(self, path: str) -> None:
         await self._serve(path)
+
+    def _arguments(self) -> dict[str, Any]:
+        if self.request.method == "GET":
+            args: dict[str, Any] = {}
+            for key, values in self.request.arguments.items():
+                decoded = [self.decode_argument(v) for v in values]
+                args[key] = decoded if key in ("order_by", "stages") else decoded[-1]
+            return args
+        if not self.request.body.strip():
+            return {}
+        body = self.json_body()
+        if not isinstance(body, dict):
+            raise MlflowError("INVALID_PARAMETER_VALUE", "the request body must be a JSON object")
+        return body
 
     # --- helpers the endpoints share --------------------------------------------
 

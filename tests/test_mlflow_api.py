@@ -210,6 +210,13 @@ def test_download_artifacts_by_alias_through_the_server(
     for name in ("weights.bin", "sub/config.json"):
         assert (local / name).read_bytes() == (folder / name).read_bytes()
 
+    # a folder inside this registry's artifacts: a version of just those files, no bytes moved
+    part = client.create_model_version("ranker", f"{own}/sub")
+    files = requests.get(
+        server.api("models", "ranker", "versions", part.version), headers=server.headers()
+    ).json()["checkpoint"]["files"]
+    assert [f["path"] for f in files] == ["config.json"]
+
 
 def test_unauthenticated_client_is_refused(
     server: JupyterServer, monkeypatch: pytest.MonkeyPatch

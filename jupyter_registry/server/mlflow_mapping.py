@@ -119,7 +119,14 @@ def lineage(version: DescribeVersion) -> dict[str, Any]:
 
 
 def download_uri(version: DescribeVersion, artifact_base: str) -> str:
-    """Where MLflow's HTTP artifact repository lists and downloads the version's files."""
+    """Where MLflow's HTTP artifact repository lists and downloads the version's files.
+
+    A reference version (no files here) points at the source it was registered
+    with, which the client reads itself, as with W&B's reference artifacts.
+    """
+    reference = lineage(version).get("source")
+    if not version.checkpoint.files and reference:
+        return str(reference)
     return f"{artifact_base}/checkpoints/{version.checkpoint.uuid}"
 
 

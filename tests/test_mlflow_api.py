@@ -182,7 +182,7 @@ def test_model_versions_tags_aliases_and_search(
 
 
 def test_download_artifacts_by_alias_through_the_server(
-    server: JupyterServer, client: MlflowClient, tmp_path: Path
+    server: JupyterServer, client: MlflowClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "model"
     (folder / "sub").mkdir(parents=True)
@@ -198,15 +198,10 @@ def test_download_artifacts_by_alias_through_the_server(
     uri = client.get_model_version_download_uri("ranker", version.version)
     assert uri.startswith(artifacts + "/checkpoints/")
 
-    mlflow.set_registry_uri(server.url + "registry/mlflow")
-    try:
-        local = Path(
-            mlflow.artifacts.download_artifacts(
-                "models:/ranker@prod", dst_path=str(tmp_path / "dl")
-            )
-        )
-    finally:
-        mlflow.set_registry_uri(None)
+    # the environment, not mlflow.set_registry_uri, which leaks into every later subprocess
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", server.url + "registry/mlflow")
+    target = str(tmp_path / "dl")
+    local = Path(mlflow.artifacts.download_artifacts("models:/ranker@prod", dst_path=target))
     for name in ("weights.bin", "sub/config.json"):
         assert (local / name).read_bytes() == (folder / name).read_bytes()
 

@@ -56,7 +56,7 @@ def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
 def in_mlflow(python: Path, *args: str, env: dict[str, str]) -> str:
     done = subprocess.run(
         [str(python), SIDE, *args],
-        env={**os.environ, **env},
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}, **env},
         capture_output=True,
         text=True,
         timeout=600,

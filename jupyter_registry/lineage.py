@@ -16,6 +16,9 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+#: where a checkpoint's MLflow origin (``source``, ``run_id``, …) is kept in its lineage
+MLFLOW_KEY = "mlflow"
+
 KEY_PACKAGES = (
     "torch",
     "safetensors",

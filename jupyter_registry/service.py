@@ -301,6 +301,26 @@ class RegistryService:
             change = self._record(tx, "model.deleted", {"model": name}, user)
         self._emit(change)
 
+    def rename_model(self, name: str, new_name: str) -> DescribeModel:
+        """Give a model a new name (maintainers and admins: references by name change).
+
+        Its versions, aliases, maintainers and history stay with it.
+        """
+        new_name = validate_model_name(new_name)
+        user = self._user()
+        with self.store.write() as tx:
+            model = self._locked_model(tx, name)
+            self._check_maintainer(tx, model, user, f"rename model {name!r}")
+            if new_name == name:
+                return tx.model_by_id(model.id)
+            if tx.model_id(new_name) is not None:
+                raise ConflictError(f"a model named {new_name!r} already exists")
+            tx.rename_model(model.id, name, new_name, user, _now())
+            change = self._record(tx, "model.renamed", {"model": new_name, "from": name}, user)
+            described = tx.model_by_id(model.id)
+        self._emit(change)
+        return described
+
     # --- maintainers ------------------------------------------------------
 
     def list_maintainers(self, name: str) -> ListMaintainersResponse:

@@ -149,7 +149,7 @@ def test_the_hashing_thread_is_the_stores_and_ends_with_its_service(
         database=f"sqlite:///{tmp_path / 'r.db'}", artifacts=str(tmp_path / "a")
     )
     service = RegistryService.from_config(config)
-    assert _hashing_threads() == before
+    assert _hashing_threads() - before == set()  # threads of earlier tests' stores may end
     if write == "put":
         service.put_blob(iter([b"weights"]))
     else:

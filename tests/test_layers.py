@@ -111,6 +111,8 @@ ALLOWED_GLOBAL_STATE = {
     ("cli/params.py", "JSON_OBJECT"),
     # A SQLAlchemy column type, as stateless as sqlalchemy.JSON() itself.
     ("store/orm.py", "JsonValue"),
+    # MLflow's route table, filled by its endpoints' decorators at import and only read after.
+    ("server/mlflow.py", "ENDPOINTS"),
 }
 STATEFUL_CALLS = frozenset({"ContextVar", "ThreadPoolExecutor", "ProcessPoolExecutor"})
 

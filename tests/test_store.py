@@ -133,3 +133,29 @@ def test_migrated_schema_equals_the_model_the_store_expects(backend: Backend) ->
             if not (diff[0] == "remove_index" and diff[1].name in trigram)
         ]
     assert differences == []
+
+
+def test_rename_keeps_versions_aliases_maintainers_and_history(
+    backend: Backend, model_folder: Path
+) -> None:
+    """A renamed model (MLflow's rename) keeps everything; the old name is free again."""
+    from jupyter_registry.errors import ConflictError, NotFoundError, PermissionDeniedError
+
+    registry = backend.registry()
+    model = registry.create_model("before", labels=["vision"])
+    model.register_version(registry.create_checkpoint(model_folder), aliases=["production"])
+    registry.create_model("taken")
+    service: RegistryService = registry.client.service
+    with pytest.raises(ConflictError, match="taken"):
+        service.rename_model("before", "taken")
+    with pytest.raises(PermissionDeniedError):
+        service.acting_as("someone-else").rename_model("before", "after")
+    renamed = service.rename_model("before", "after")
+    assert renamed.name == "after" and renamed.aliases == {"production": 1}
+    assert renamed.labels == ["vision"] and renamed.maintainers == model.maintainers
+    with pytest.raises(NotFoundError):
+        registry.get_model("before")
+    assert registry.get_model_version("after:production").version == 1
+    actions = list(registry.get_model("after").history()["action"])
+    assert actions[0] == "model.created" and actions[-1] == "model.renamed"
+    assert registry.create_model("before").num_versions == 0

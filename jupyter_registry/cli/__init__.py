@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from .admin import db, gc
 from .app import cli
 from .checkpoints import checkpoint
+from .mlflow import export_group, import_group
 from .models import model
 
 cli.add_command(model)
 cli.add_command(checkpoint)
 cli.add_command(db)
 cli.add_command(gc)
+cli.add_command(import_group)
+cli.add_command(export_group)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -34,6 +34,7 @@ from .base import API_PREFIX, SERVICE_KEY, NotFoundHandler
 from .blobs import UPLOAD_WRITERS_KEY
 from .events import EventForwarder
 from .forward import FORWARD_KEY, forward_registry
+from .mlflow import mlflow_handlers
 from .openapi import OpenAPIHandler
 from .routes import ROUTES, tornado_pattern
 from .webhooks import RegistryWebhooks, WebhookSender
@@ -117,6 +118,7 @@ class RegistryApp(ExtensionApp):
         ]
         handlers.append((url_path_join(API_PREFIX, "openapi.json"), OpenAPIHandler))
         handlers.append((url_path_join(API_PREFIX, ".*"), NotFoundHandler))
+        handlers.extend(mlflow_handlers())
         self.handlers.extend(handlers)
 
     async def stop_extension(self) -> None:

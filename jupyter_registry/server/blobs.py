@@ -53,6 +53,43 @@ def _checked(sha256: str) -> str:
         raise from_registry_error(exc) from None
 
 
+async def send_chunks(
+    handler: RegistryHandler, sha256: str, chunks: Iterator[bytes], start: int = 0
+) -> bool:
+    """Write a verified blob's bytes from ``start`` on; False if the connection was cut.
+
+    The next chunk is read (and hashed) while this one drains into the socket.
+    """
+    offset = 0
+    sent = False
+    ahead = asyncio.ensure_future(handler.call(next, chunks, None))
+    try:
+        # The whole blob is read even for a range: its hash is only known at the end.
+        while (chunk := await ahead) is not None:
+            ahead = asyncio.ensure_future(handler.call(next, chunks, None))
+            skip = min(max(start - offset, 0), len(chunk))
+            offset += len(chunk)
+            if skip < len(chunk):
+                handler.write(chunk[skip:])
+                await handler.flush()
+                sent = True
+    except ApiError as exc:
+        if not sent:
+            # Nothing has left yet (a blob of one chunk is verified before its
+            # first byte): the client gets the error as a JSON body.
+            raise
+        # The store withholds a bad blob's last chunk, so the client is still
+        # short of Content-Length; cutting the connection now is the only
+        # signal left, and no client can mistake the transfer for complete.
+        handler.log.error("registry: aborting download of %s: %s", sha256, exc.message)
+        handler.request.connection.close()
+        return False
+    finally:
+        if not ahead.done():  # the client left mid-transfer: let the read finish, unused
+            ahead.add_done_callback(lambda done: done.exception())
+    return True
+
+
 class _UploadPipe:
     """Received chunks on their way to the blob store's writer thread, with back-pressure."""
 
@@ -175,35 +212,8 @@ class BlobHandler(RegistryHandler):
             self.set_status(206)
             self.set_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
         self.set_header("Content-Length", str(size - start))
-        offset = 0
-        sent = False
-        # The next chunk is read (and hashed) while this one drains into the socket.
-        ahead = asyncio.ensure_future(self.call(next, chunks, None))
-        try:
-            # The whole blob is read even for a range: its hash is only known at the end.
-            while (chunk := await ahead) is not None:
-                ahead = asyncio.ensure_future(self.call(next, chunks, None))
-                skip = min(max(start - offset, 0), len(chunk))
-                offset += len(chunk)
-                if skip < len(chunk):
-                    self.write(chunk[skip:])
-                    await self.flush()
-                    sent = True
-        except ApiError as exc:
-            if not sent:
-                # Nothing has left yet (a blob of one chunk is verified before its
-                # first byte): the client gets the error as a JSON body.
-                raise
-            # The store withholds a bad blob's last chunk, so the client is still
-            # short of Content-Length; cutting the connection now is the only
-            # signal left, and no client can mistake the transfer for complete.
-            self.log.error("registry: aborting download of %s: %s", sha256, exc.message)
-            self.request.connection.close()
-            return
-        finally:
-            if not ahead.done():  # the client left mid-transfer: let the read finish, unused
-                ahead.add_done_callback(lambda done: done.exception())
-        self.finish()
+        if await send_chunks(self, sha256, chunks, start):
+            self.finish()
 
     def _range_start(self, size: int) -> int:
         """The N of ``Range: bytes=N-`` (how a client resumes); other ranges get the whole blob."""

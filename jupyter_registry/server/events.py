@@ -21,6 +21,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
     "alias": {"type": "string", "title": "alias"},
     "checkpoint": {"type": "string", "title": "checkpoint uuid"},
     "maintainer": {"type": "string", "title": "user added or removed as maintainer"},
+    "from": {"type": "string", "title": "the model's previous name"},
     "fields": {"type": "array", "title": "changed fields", "items": {"type": "string"}},
     "user": {"type": ["string", "null"], "title": "Jupyter username of the requester"},
 }
@@ -29,6 +30,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "model.created": ("model",),
     "model.updated": ("model", "fields"),
     "model.deleted": ("model",),
+    "model.renamed": ("model", "from"),
     "version.registered": ("model", "version", "checkpoint"),
     "version.updated": ("model", "version", "fields"),
     "version.deleted": ("model", "version"),

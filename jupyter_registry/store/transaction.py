@@ -207,6 +207,17 @@ class SqlTransaction:
     def delete_model(self, model_id: int) -> None:
         self.db.execute(sql.DELETE_MODEL, {"model_id": model_id})
 
+    def rename_model(
+        self, model_id: int, old: str, new: str, user: str | None, now: datetime
+    ) -> None:
+        """Give a model a new name; its history (kept by name) follows it."""
+        try:
+            self.update_model(model_id, {"name": new}, user, now)
+        except IntegrityError:  # another writer took the name since model_id() said no
+            raise ConflictError(f"a model named {new!r} already exists") from None
+        actions = ActionRow.__table__
+        self.db.execute(update(actions).where(actions.c.model_name == old).values(model_name=new))
+
     def maintainers(self, model_id: int) -> list[str]:
         """The model's maintainers, in the order they became maintainers."""
         return [user for _, user in self.db.execute(sql.MAINTAINERS_OF, {"ids": [model_id]})]

@@ -7,6 +7,7 @@ import sys
 
 SUITES = {
     "core": "benchmarks.core",
+    "feel": "benchmarks.feel",
     "compare": "benchmarks.compare",
     "scale": "benchmarks.scale",
     "transfer": "benchmarks.transfer",

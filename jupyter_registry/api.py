@@ -32,6 +32,7 @@ from .schemas import (
     USER_PATTERN,
     VERSION_REF_PATTERN,
     BlobInfo,
+    ChangesQuery,
     CheckName,
     CheckUser,
     CollectGarbage,
@@ -43,6 +44,7 @@ from .schemas import (
     DescribeVersion,
     GarbageCollected,
     ListActionsResponse,
+    ListChangesResponse,
     ListCheckpointsQuery,
     ListCheckpointsResponse,
     ListMaintainersResponse,
@@ -427,6 +429,15 @@ OPERATIONS: tuple[Operation, ...] = (
         streamed=True,
         raw_body=True,
         errors=(400, 403, 413),
+    ),
+    Operation(
+        "list_changes",
+        "GET",
+        "changes",
+        "History entries of every model after a cursor: changes made by any writer",
+        query=ChangesQuery,
+        response=ListChangesResponse,
+        errors=(400,),
     ),
     # Maintenance, so a remote client can upgrade and clean the server's own storage.
     Operation(

@@ -544,6 +544,24 @@ class ListActionsResponse(_Response):
     total: int
 
 
+class ChangesQuery(_Request):
+    """Where to read the registry-wide change feed from (``GET changes``).
+
+    Without ``after`` the answer is only the current cursor: a reader starts
+    from now and asks again with it.
+    """
+
+    after: int | None = Field(None, ge=0)
+    limit: int = Field(100, ge=1, le=MAX_PAGE)
+
+
+class ListChangesResponse(_Response):
+    """History entries of every model after the query's cursor, oldest first."""
+
+    changes: list[DescribeAction]
+    cursor: int
+
+
 class ListMaintainersResponse(_Response):
     maintainers: list[str]
 

@@ -37,6 +37,7 @@ from .policy import Policy
 from .schemas import (
     AliasName,
     BlobInfo,
+    ChangesQuery,
     CheckName,
     CheckUser,
     CollectGarbage,
@@ -48,6 +49,7 @@ from .schemas import (
     DescribeVersion,
     GarbageCollected,
     ListActionsResponse,
+    ListChangesResponse,
     ListCheckpointsResponse,
     Listener,
     ListMaintainersResponse,
@@ -513,6 +515,20 @@ class RegistryService:
             if total == 0 and tx.model_id(model_name) is None:
                 raise _no_model(model_name)
         return ListActionsResponse(actions=actions, total=total)
+
+    def list_changes(self, query: ChangesQuery) -> ListChangesResponse:
+        """History entries of every model written after ``query.after``, and the next cursor.
+
+        Any writer records history in the database: this server, a kernel or
+        the CLI opening the database directly, another server. Reading it is
+        how a server, or a client, learns of changes it did not make.
+        """
+        with self.store.read() as tx:
+            if query.after is None:
+                return ListChangesResponse(changes=[], cursor=tx.last_action_id())
+            entries = tx.actions_after(query.after, query.limit)
+        cursor = entries[-1][0] if entries else query.after
+        return ListChangesResponse(changes=[action for _, action in entries], cursor=cursor)
 
     # --- checkpoints and blobs ----------------------------------------------
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import Backend, make_backend
 
-from jupyter_registry import NotFoundError, Registry
+from jupyter_registry import NotFoundError, Registry, ValidationError
+from jupyter_registry.schemas import ChangesQuery, parse
 
 
 @pytest.fixture(params=["sqlite", "remote"])
@@ -58,3 +59,30 @@ def test_history_outlives_the_model(registry: Registry) -> None:
     assert list(model.history()["action"]) == ["model.created", "model.deleted"]
     with pytest.raises(NotFoundError):
         registry.client.get_history("never-existed")
+
+
+def test_change_feed_follows_every_model_from_a_cursor(
+    registry: Registry, model_folder: Path
+) -> None:
+    """``list_changes``: what a server reads to announce other writers' changes."""
+    client = registry._client
+    start = client.list_changes(ChangesQuery())
+    assert start.changes == []
+    registry.create_model("feed-a")
+    registry.create_model("feed-b").register_version(
+        registry.create_checkpoint(model_folder), aliases=["staging"]
+    )
+    page = client.list_changes(ChangesQuery(after=start.cursor, limit=2))
+    assert [(c.model_name, c.action) for c in page.changes] == [
+        ("feed-a", "model.created"),
+        ("feed-b", "model.created"),
+    ]
+    rest = client.list_changes(ChangesQuery(after=page.cursor))
+    assert [(c.action, c.version, c.alias) for c in rest.changes] == [
+        ("version.registered", 1, None),
+        ("alias.set", 1, "staging"),
+    ]
+    assert client.list_changes(ChangesQuery(after=rest.cursor)).changes == []
+    assert client.list_changes(ChangesQuery(after=rest.cursor)).cursor == rest.cursor
+    with pytest.raises(ValidationError, match="after"):
+        parse(ChangesQuery, {"after": -1})

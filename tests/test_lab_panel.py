@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import requests
 from browser import CHROMIUM, CHROMIUM_ARGS
+from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_proc import run_in_kernel, server_kernel
 from servers import free_port
 
 from jupyter_registry import Registry
@@ -631,3 +633,31 @@ def test_refused_actions_are_disabled_with_the_reason(
     assert panel.get_by_role("button", name="Archive", exact=True).is_enabled()
     panel.get_by_role("button", name="Remove alias production").wait_for()
     assert p.errors == []
+
+
+def test_changes_from_a_kernel_appear_live(lab: Lab, browser: object, model_folder: Path) -> None:
+    """The panel follows the server's event stream: a kernel's change shows within 2 s.
+
+    Polling (every 5 s) is only the fallback while the stream is down, so each
+    change appearing within 2 s, twice over, is the event stream at work.
+    """
+    p = open_lab(browser, lab)
+    panel = open_panel(p)
+    p.page.wait_for_function(  # type: ignore[attr-defined]
+        f"() => document.querySelector('{PANEL}').dataset.live === 'events'"
+    )
+    panel.get_by_role("searchbox", name="Search models").fill("live_from_kernel")  # type: ignore[attr-defined]
+    folder = json.dumps(str(model_folder))
+    headers = {"Authorization": f"token {lab.token}"}
+    with server_kernel(lab.url, headers, Path(jupyter_runtime_dir())) as kernel:
+        run_in_kernel(kernel, "from jupyter_registry import Registry\nreg = Registry()")
+        run_in_kernel(kernel, "model = reg.create_model('live_from_kernel')")
+        opened = panel.get_by_title("Open live_from_kernel", exact=True)  # type: ignore[attr-defined]
+        opened.wait_for(timeout=2_000)
+        opened.click()
+        panel.get_by_role("heading", name="live_from_kernel", exact=True).wait_for()  # type: ignore[attr-defined]
+        run_in_kernel(kernel, f"model.register_version(reg.create_checkpoint({folder}))")
+        panel.locator('tr[data-version="1"]').wait_for(timeout=2_000)  # type: ignore[attr-defined]
+        run_in_kernel(kernel, "model.set_alias('staging', 1)")
+        panel.locator('tr[data-version="1"] [data-chip="staging"]').wait_for(timeout=2_000)  # type: ignore[attr-defined]
+    assert not p.errors

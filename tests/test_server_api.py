@@ -220,7 +220,10 @@ async def test_events_stream_in_order_with_identity(
     seen = []
     while len(seen) < 6:
         message = json.loads(await asyncio.wait_for(socket.read_message(), 10))
-        if "jupyter_registry" in message["schema_id"]:
+        if (
+            "jupyter_registry" in message["schema_id"]
+            and "model.changed" not in message["schema_id"]
+        ):
             seen.append(message)
     socket.close()
     kinds = [(m["schema_id"].rsplit("/", 1)[1], m.get("alias")) for m in seen]
@@ -246,3 +249,34 @@ async def test_events_stream_in_order_with_identity(
     assert set(history["user"]) == {user}
     described = registry.get_model("evented")
     assert described.info.created_by == user and described.info.updated_by == user
+
+
+async def test_changes_by_other_writers_reach_the_event_stream(
+    threaded_jupyter: ThreadedJupyter, tmp_path: Path, model_folder: Path
+) -> None:
+    """A kernel or the CLI writes the database directly; subscribers still hear of it."""
+    database, artifacts = f"sqlite:///{tmp_path / 'other.db'}", str(tmp_path / "blobs")
+    threaded_jupyter.use_registry(database, artifacts)
+    ws_url = threaded_jupyter.url.replace("http", "ws") + "api/events/subscribe"
+    headers = {"Authorization": f"token {threaded_jupyter.token}"}
+    socket = await websocket_connect(HTTPRequest(ws_url, headers=headers))
+    await asyncio.sleep(1.2)  # the watcher has taken its starting point on this registry
+    direct = Registry(database=database, artifacts=artifacts)
+
+    def elsewhere() -> None:
+        model = direct.create_model("written-directly")
+        model.register_version(direct.create_checkpoint(model_folder), aliases=["staging"])
+
+    await asyncio.get_running_loop().run_in_executor(None, elsewhere)
+    seen = []
+    while len(seen) < 3:
+        message = json.loads(await asyncio.wait_for(socket.read_message(), 10))
+        if message["schema_id"].endswith("jupyter_registry/model.changed"):
+            seen.append(message)
+    socket.close()
+    assert [(m["model"], m["action"], m.get("version")) for m in seen] == [
+        ("written-directly", "model.created", None),
+        ("written-directly", "version.registered", 1),
+        ("written-directly", "alias.set", 1),
+    ]
+    assert seen[2]["alias"] == "staging"

@@ -17,6 +17,7 @@ import pytest
 import requests
 from jupyter_proc import JupyterServer, PeakRss, run_in_kernel, server_kernel, start_jupyter
 from servers import free_port
+from websocket import create_connection
 
 from benchmarks.transfer import MIB, write_random
 from jupyter_registry import NotFoundError, Registry
@@ -180,3 +181,23 @@ def test_an_unreachable_central_registry_is_a_502() -> None:
         assert response.json()["error"]["type"] == "RegistryUnavailable"
     finally:
         edge.stop()
+
+
+def test_the_edge_announces_changes_made_at_the_central_registry(
+    central: JupyterServer, edge: JupyterServer
+) -> None:
+    """Another user's change, made straight at the central registry, reaches the edge's
+    event stream, which keeps the edge user's lab panel current."""
+    socket = create_connection(
+        edge.url.replace("http", "ws") + "api/events/subscribe",
+        header=[f"Authorization: token {edge.token}"],
+        timeout=10,
+    )
+    time.sleep(1.2)  # the edge's watcher has taken its starting point
+    Registry(server=central.url, token=central.token).create_model("changed-centrally")
+    while True:
+        event = json.loads(socket.recv())
+        if event["schema_id"].endswith("jupyter_registry/model.changed"):
+            break
+    socket.close()
+    assert (event["model"], event["action"]) == ("changed-centrally", "model.created")

@@ -37,6 +37,7 @@ from ..api import API_PREFIX, operation
 from ..errors import IntegrityError, PermissionDeniedError, RegistryError, error_for_type
 from ..schemas import (
     BlobInfo,
+    ChangesQuery,
     CollectGarbage,
     CreateCheckpoint,
     CreateModel,
@@ -46,6 +47,7 @@ from ..schemas import (
     DescribeVersion,
     GarbageCollected,
     ListActionsResponse,
+    ListChangesResponse,
     ListCheckpointsResponse,
     ListMaintainersResponse,
     ListModelsQuery,
@@ -282,6 +284,9 @@ class HttpClient:
     ) -> ListActionsResponse:
         page = {"offset": offset, "limit": limit}
         return self.call("get_history", model_name, query=page)
+
+    def list_changes(self, query: ChangesQuery) -> ListChangesResponse:
+        return self.call("list_changes", query=query)
 
     # --- checkpoints and files ---------------------------------------------------
 

@@ -36,6 +36,7 @@ class LocalClient:
         self.set_alias = service.set_alias
         self.remove_alias = service.remove_alias
         self.get_history = service.get_history
+        self.list_changes = service.list_changes
         self.read_blob = service.read_blob
         self.create_checkpoint = service.create_checkpoint
         self.get_checkpoint = service.get_checkpoint

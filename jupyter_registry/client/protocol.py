@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from ..schemas import (
     BlobInfo,
+    ChangesQuery,
     CollectGarbage,
     CreateCheckpoint,
     CreateModel,
@@ -23,6 +24,7 @@ from ..schemas import (
     DescribeVersion,
     GarbageCollected,
     ListActionsResponse,
+    ListChangesResponse,
     ListCheckpointsResponse,
     Listener,
     ListMaintainersResponse,
@@ -93,6 +95,7 @@ class RegistryClient(AdminClient, Protocol):
     def get_history(
         self, model_name: str, offset: int = 0, limit: int | None = None
     ) -> ListActionsResponse: ...
+    def list_changes(self, query: ChangesQuery) -> ListChangesResponse: ...
 
     def upload_file(self, path: Path, progress: Progress | None = None) -> BlobInfo: ...
     def read_blob(self, sha256: str) -> tuple[int, Iterator[bytes]]: ...

@@ -17,6 +17,7 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from tornado.ioloop import IOLoop
+from traitlets import Float
 
 from ..config import (
     ENV_ARTIFACTS,
@@ -32,6 +33,7 @@ from ..schemas import Listener
 from ..service import RegistryService
 from .base import API_PREFIX, SERVICE_KEY, NotFoundHandler
 from .blobs import UPLOAD_WRITERS_KEY
+from .changes import ChangeWatcher
 from .events import EventForwarder
 from .forward import FORWARD_KEY, forward_registry
 from .mlflow import mlflow_handlers
@@ -82,8 +84,17 @@ class RegistryApp(ExtensionApp):
     service: RegistryService | None = None
     upload_writers: ThreadPoolExecutor | None = None
     webhooks: WebhookSender | None = None
+    watcher: ChangeWatcher | None = None
 
     forwarding = False
+
+    watch_interval = Float(
+        0.5,
+        config=True,
+        help="Seconds between reads of the registry's history for changes made by other "
+        "writers (kernels, the CLI, other servers), announced as model.changed events "
+        "that keep open lab panels current; 0 turns it off.",
+    )
 
     def initialize_settings(self) -> None:
         config = RegistryConfig(config=self.config)
@@ -91,14 +102,14 @@ class RegistryApp(ExtensionApp):
         if config.server:  # a single-user server of a hub: no database of its own
             forward_registry(self.serverapp, config)
             self.forwarding = True
+            self._watch_changes(FORWARD_KEY)
             return
         self.service = RegistryService.from_config(config)
-        loop = IOLoop.current()
-        self.webhooks = WebhookSender(RegistryWebhooks(config=self.config), loop)
+        self.webhooks = WebhookSender(RegistryWebhooks(config=self.config), IOLoop.current())
         listeners: list[Listener] = [self.webhooks]
-        event_logger = getattr(self.serverapp, "event_logger", None)
-        if event_logger is not None:
-            listeners.insert(0, EventForwarder(event_logger, loop))
+        forwarder = self._watch_changes(SERVICE_KEY)
+        if forwarder is not None:
+            listeners.insert(0, forwarder)
         self.service.listeners.extend(listeners)
         self.upload_writers = ThreadPoolExecutor(
             max_workers=UPLOAD_WRITER_THREADS, thread_name_prefix="registry-upload"
@@ -109,6 +120,25 @@ class RegistryApp(ExtensionApp):
             url_path_join(self.serverapp.base_url, API_PREFIX),
             config.database,
         )
+
+    def _watch_changes(self, source_key: str) -> EventForwarder | None:
+        """Put registry events on the server's bus, including other writers' changes.
+
+        ``source_key`` names the web app setting that holds where changes are
+        read: this server's service, or the registry it forwards to.
+        """
+        event_logger = getattr(self.serverapp, "event_logger", None)
+        if event_logger is None:
+            return None
+        loop = IOLoop.current()
+        forwarder = EventForwarder(event_logger, loop)
+        if self.watch_interval > 0:
+            settings = self.serverapp.web_app.settings
+            self.watcher = ChangeWatcher(
+                lambda: settings[source_key], forwarder, self.watch_interval
+            )
+            loop.add_callback(self.watcher.start)
+        return forwarder
 
     def initialize_handlers(self) -> None:
         if self.forwarding:
@@ -124,6 +154,8 @@ class RegistryApp(ExtensionApp):
     async def stop_extension(self) -> None:
         """Stop sending webhooks, let running uploads end, close the database connections
         (or, when forwarding, the connections to the central registry)."""
+        if self.watcher is not None:
+            await self.watcher.stop()
         if self.webhooks is not None:
             self.webhooks.close()
         if self.upload_writers is not None:

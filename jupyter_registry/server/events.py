@@ -23,6 +23,7 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
     "maintainer": {"type": "string", "title": "user added or removed as maintainer"},
     "from": {"type": "string", "title": "the model's previous name"},
     "fields": {"type": "array", "title": "changed fields", "items": {"type": "string"}},
+    "action": {"type": "string", "title": "the history entry's action, e.g. version_registered"},
     "user": {"type": ["string", "null"], "title": "Jupyter username of the requester"},
 }
 
@@ -40,7 +41,12 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "maintainer.removed": ("model", "maintainer"),
     "checkpoint.created": ("checkpoint",),
     "checkpoint.deleted": ("checkpoint",),
+    "model.changed": ("model", "action"),
 }
+
+#: Fields an event carries when they apply. ``model.changed`` comes from the
+#: history any writer appends to (see :mod:`.changes`), whatever it changed.
+_OPTIONAL: dict[str, tuple[str, ...]] = {"model.changed": ("version", "alias")}
 
 
 def schema_id(event: str) -> str:
@@ -55,7 +61,9 @@ def event_schema(event: str) -> dict[str, Any]:
         "title": f"jupyter_registry {event}",
         "description": f"Emitted after a committed {event.replace('.', ' ')} in the registry.",
         "type": "object",
-        "properties": {name: _PROPERTIES[name] for name in (*required, "user")},
+        "properties": {
+            name: _PROPERTIES[name] for name in (*required, *_OPTIONAL.get(event, ()), "user")
+        },
         "required": list(required),
     }
 

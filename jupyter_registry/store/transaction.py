@@ -370,6 +370,16 @@ class SqlTransaction:
         rows = self.db.execute(stmt.offset(offset).limit(limit)).all()
         return [mappers.describe_action(row) for row in rows], total
 
+    def last_action_id(self) -> int:
+        """The id of the newest history entry of any model (0 for none)."""
+        return self.db.scalar(select(func.max(ActionRow.id))) or 0
+
+    def actions_after(self, action_id: int, limit: int) -> list[tuple[int, DescribeAction]]:
+        """History entries of every model newer than ``action_id``, oldest first, with ids."""
+        stmt = select(ActionRow.__table__).where(ActionRow.id > action_id).order_by(ActionRow.id)
+        rows = self.db.execute(stmt.limit(limit)).all()
+        return [(row.id, mappers.describe_action(row)) for row in rows]
+
     # --- checkpoints and blobs -------------------------------------------------
 
     def hold_blobs(self, exclusive: bool) -> None:

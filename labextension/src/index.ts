@@ -57,7 +57,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     notebooks: INotebookTracker | null,
     restorer: ILayoutRestorer | null
   ) => {
-    const client = serverClient();
+    const settings = ServerConnection.makeSettings();
+    const client = serverClient(settings);
     const report = reporter();
 
     const insertSnippet = (ref: string) => {
@@ -87,20 +88,24 @@ const plugin: JupyterFrontEndPlugin<void> = {
       report,
       changed: () => panel.refresh()
     };
-    const panel = new RegistryPanel(ctx, async () => {
-      const body = await createModelDialog();
-      if (!body) {
-        return null;
-      }
-      try {
-        const model = await client.createModel(body);
-        Notification.success(`Created model ${model.name}.`, { autoClose: 3000 });
-        return model.name;
-      } catch (reason) {
-        report(reason, 'Could not create the model');
-        return null;
-      }
-    });
+    const panel = new RegistryPanel(
+      ctx,
+      async () => {
+        const body = await createModelDialog();
+        if (!body) {
+          return null;
+        }
+        try {
+          const model = await client.createModel(body);
+          Notification.success(`Created model ${model.name}.`, { autoClose: 3000 });
+          return model.name;
+        } catch (reason) {
+          report(reason, 'Could not create the model');
+          return null;
+        }
+      },
+      settings
+    );
     panel.title.icon = registryIcon;
     app.shell.add(panel, 'left', { rank: 850 });
     restorer?.add(panel, panel.id);

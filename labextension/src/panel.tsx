@@ -8,6 +8,7 @@ import {
   addIcon,
   refreshIcon
 } from '@jupyterlab/ui-components';
+import type { ServerConnection } from '@jupyterlab/services';
 import React, { useEffect, useState } from 'react';
 
 import type { ModelSortBy, OrderBy } from './api';
@@ -15,12 +16,11 @@ import { Chips, formatTime } from './components';
 import type { IPanelContext } from './context';
 import { ModelDetail } from './detail';
 import { registryIcon } from './icons';
+import { LiveUpdates } from './live';
 import type { ListModelsResponse } from './types';
 
 export const PANEL_ID = 'jupyter-registry-panel';
 export const PAGE_SIZE = 50;
-/** How often the open panel re-reads the registry, in milliseconds. */
-export const POLL_INTERVAL = 5000;
 
 type ArchivedFilter = 'active' | 'archived' | 'all';
 
@@ -239,24 +239,30 @@ function RegistryView(props: {
 }
 
 /**
- * The sidebar widget. It re-renders (and so re-reads the registry) on every
- * poll while visible, after each change made from the panel, and on demand.
+ * The sidebar widget. It re-renders (and so re-reads the registry) when the
+ * server announces a change (see `live.ts`), after each change made from the
+ * panel, and on demand.
  */
 export class RegistryPanel extends ReactWidget {
   constructor(
     private readonly _ctx: IPanelContext,
-    private readonly _create: () => Promise<string | null>
+    private readonly _create: () => Promise<string | null>,
+    settings: ServerConnection.ISettings
   ) {
     super();
     this.id = PANEL_ID;
     this.addClass('jp-RegistryPanel');
     this.title.icon = registryIcon;
     this.title.caption = 'Model Registry';
-    this._timer = window.setInterval(() => {
-      if (this.isVisible && !document.hidden && !document.querySelector('.jp-Dialog')) {
-        this.refresh();
+    this.node.dataset.live = 'polling';
+    this._live = new LiveUpdates({
+      settings,
+      refresh: () => this.refresh(),
+      canRefresh: () => this.isVisible && !document.hidden && !document.querySelector('.jp-Dialog'),
+      onMode: mode => {
+        this.node.dataset.live = mode;
       }
-    }, POLL_INTERVAL);
+    });
   }
 
   /** Re-read the registry. */
@@ -281,7 +287,7 @@ export class RegistryPanel extends ReactWidget {
   }
 
   override dispose(): void {
-    window.clearInterval(this._timer);
+    this._live.dispose();
     super.dispose();
   }
 
@@ -304,5 +310,5 @@ export class RegistryPanel extends ReactWidget {
 
   private _tick = 0;
   private _selected: string | null = null;
-  private readonly _timer: number;
+  private readonly _live: LiveUpdates;
 }

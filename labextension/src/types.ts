@@ -11,6 +11,7 @@ export type ApiPath =
   | "/admin/gc"
   | "/admin/migrate"
   | "/blobs/{sha256}"
+  | "/changes"
   | "/checkpoints"
   | "/checkpoints/{checkpoint_uuid}"
   | "/identity"
@@ -43,6 +44,7 @@ export const OPERATIONS = {
   get_identity: { method: "GET", path: "/identity" },
   get_model: { method: "GET", path: "/models/{name}" },
   get_version: { method: "GET", path: "/models/{name}/versions/{ref}" },
+  list_changes: { method: "GET", path: "/changes" },
   list_checkpoints: { method: "GET", path: "/checkpoints" },
   list_maintainers: { method: "GET", path: "/models/{name}/maintainers" },
   list_models: { method: "GET", path: "/models" },
@@ -141,6 +143,12 @@ export interface Operations {
     query: Record<string, never>;
     body: never;
     response: DescribeVersion;
+  };
+  list_changes: {
+    path: Record<string, never>;
+    query: { after?: number; limit?: number };
+    body: never;
+    response: ListChangesResponse;
   };
   list_checkpoints: {
     path: Record<string, never>;
@@ -379,6 +387,14 @@ export interface GarbageCollected {
 export interface ListActionsResponse {
   actions: Array<DescribeAction>;
   total: number;
+}
+
+/**
+ * History entries of every model after the query's cursor, oldest first.
+ */
+export interface ListChangesResponse {
+  changes: Array<DescribeAction>;
+  cursor: number;
 }
 
 export interface ListCheckpointsResponse {

@@ -7,7 +7,18 @@ than through the ORM's unit of work, which cost more than the rest of a write.
 
 from __future__ import annotations
 
-from sqlalchemy import String, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 
 from .orm import (
     ActionRow,
@@ -78,12 +89,6 @@ ALIASES_OF_VERSIONS = (
     .where(AliasRow.version_id.in_(bindparam("ids", expanding=True)))
     .order_by(AliasRow.alias)
 )
-ALIASES_OF_MODELS = (
-    select(AliasRow.model_id, AliasRow.alias, VersionRow.version)
-    .join(VersionRow, VersionRow.id == AliasRow.version_id)
-    .where(AliasRow.model_id.in_(bindparam("ids", expanding=True)))
-    .order_by(AliasRow.alias)
-)
 MODEL_ID = select(ModelRow.id).where(ModelRow.name == bindparam("name"))
 # Model columns plus version count and latest number. Core rows, not ORM
 # objects: building ORM instances was most of the cost of listing a page.
@@ -109,10 +114,34 @@ MODELS = select(
 )
 MODEL_BY_NAME = MODELS.where(ModelRow.name == bindparam("name"))
 MODEL_BY_ID = MODELS.where(ModelRow.id == bindparam("id"))
-LABELS_OF = (
-    select(LabelRow.model_id, LabelRow.label)
-    .where(LabelRow.model_id.in_(bindparam("ids", expanding=True)))
-    .order_by(LabelRow.model_id, LabelRow.position)
+_MODEL_IDS = bindparam("ids", expanding=True)
+# A page's maintainers, labels and aliases in one statement, one round trip
+# instead of three; the mapper puts each kind in its order. Maintainers come
+# first so the typed creation time names the column's type.
+MODEL_DETAILS = union_all(
+    select(
+        literal_column("'maintainer'", String).label("kind"),
+        MaintainerRow.model_id,
+        MaintainerRow.username.label("value"),
+        null().label("number"),
+        MaintainerRow.creation_time.label("since"),
+    ).where(MaintainerRow.model_id.in_(_MODEL_IDS)),
+    select(
+        literal_column("'label'", String),
+        LabelRow.model_id,
+        LabelRow.label,
+        LabelRow.position,
+        null(),
+    ).where(LabelRow.model_id.in_(_MODEL_IDS)),
+    select(
+        literal_column("'alias'", String),
+        AliasRow.model_id,
+        AliasRow.alias,
+        VersionRow.version,
+        null(),
+    )
+    .join(VersionRow, VersionRow.id == AliasRow.version_id)
+    .where(AliasRow.model_id.in_(_MODEL_IDS)),
 )
 # in the order they became maintainers (the creator first)
 MAINTAINERS_OF = (

@@ -100,3 +100,12 @@ def test_a_model_with_many_versions_gets_an_estimated_total_on_postgresql(
     oldest = registry.client.list_versions("many", count - 2, 10)
     assert [v.version for v in oldest.versions] == [2, 1]
     assert (oldest.total, oldest.total_is_estimate) == (count, False)
+
+
+def test_the_widgets_pager_says_about_for_an_estimate() -> None:
+    from jupyter_registry.widgets.html import page_summary
+
+    assert page_summary(0, 100, 10_050, 100, "models") == ("1-100 of 10,050 models · page 1 of 101")
+    assert page_summary(0, 100, 10_050, 100, "models", estimate=True) == (
+        "1-100 of about 10,050 models · page 1 of about 101"
+    )

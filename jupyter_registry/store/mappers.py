@@ -31,7 +31,7 @@ def describe_models(db: Connection, rows: Sequence[Any]) -> list[DescribeModel]:
     maintainers: dict[int, list[tuple[Any, str]]] = {row.id: [] for row in rows}
     if labels:
         for kind, model_id, value, number, since in db.execute(
-            sql.MODEL_DETAILS, {"ids": list(labels)}
+            sql.MODEL_DETAILS[db.dialect.name], {"ids": list(labels)}
         ):
             if kind == "label":
                 labels[model_id].append((number, value))
@@ -64,7 +64,7 @@ def describe_checkpoints(db: Connection, rows: Sequence[Any]) -> list[DescribeCh
     """Rows carrying :data:`statements.CHECKPOINTS` columns, with their files."""
     files: dict[int, list[Any]] = {row.checkpoint_id: [] for row in rows}
     if files:
-        for entry in db.execute(sql.FILES_OF, {"ids": list(files)}):
+        for entry in db.execute(sql.FILES_OF[db.dialect.name], {"ids": list(files)}):
             files[entry.checkpoint_id].append(entry)
     return [
         DescribeCheckpoint(
@@ -96,7 +96,9 @@ def describe_versions(
     """Rows of :data:`statements.VERSIONS`, with their aliases and checkpoints."""
     aliases: dict[int, list[str]] = {row.id: [] for row in rows}
     if aliases:
-        for version_id, alias in db.execute(sql.ALIASES_OF_VERSIONS, {"ids": list(aliases)}):
+        for version_id, alias in db.execute(
+            sql.ALIASES_OF_VERSIONS[db.dialect.name], {"ids": list(aliases)}
+        ):
             aliases[version_id].append(alias)
     checkpoints = describe_checkpoints(db, rows)
     return [

@@ -424,7 +424,9 @@ class PageQuery(_Request):
 
 class ListModelsResponse(_Response):
     models: list[DescribeModel]
+    #: how many models match; an estimate when ``total_is_estimate`` (see ``Page``)
     total: int
+    total_is_estimate: bool = False
 
 
 # --- checkpoints ----------------------------------------------------------
@@ -524,7 +526,9 @@ class DescribeVersion(_Response):
 
 class ListVersionsResponse(_Response):
     versions: list[DescribeVersion]
+    #: how many versions the model has; an estimate when ``total_is_estimate``
     total: int
+    total_is_estimate: bool = False
 
 
 class DescribeAction(_Response):

@@ -36,6 +36,8 @@ from .schemas import (
     DescribeModel,
     DescribeVersion,
     ListModelsQuery,
+    ListModelsResponse,
+    ListVersionsResponse,
     ModelSortBy,
     OrderBy,
     PatchMetadata,
@@ -51,6 +53,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PAGE_SIZE = 1000
+
+
+def _all_seen(seen: int, page: ListModelsResponse | ListVersionsResponse, offset: int) -> bool:
+    """Whether ``seen`` rows from ``offset`` are all there are; an estimated total never says so."""
+    return not page.total_is_estimate and seen >= page.total - offset
 
 
 def _frames() -> Any:
@@ -409,7 +416,7 @@ class Model(_Held):
             want = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(infos))
             page = self._client.list_versions(self.name, offset + len(infos), want)
             infos.extend(page.versions)
-            if len(page.versions) < want or len(infos) >= page.total - offset:
+            if len(page.versions) < want or _all_seen(len(infos), page, offset):
                 break
         return infos
 
@@ -564,7 +571,7 @@ class Registry:
             query = parse(ListModelsQuery, {**base, "offset": offset + len(infos), "limit": want})
             page = self._client.list_models(query)
             infos.extend(page.models)
-            if len(page.models) < want or len(infos) >= page.total - offset:
+            if len(page.models) < want or _all_seen(len(infos), page, offset):
                 break
         return infos
 

@@ -254,7 +254,9 @@ class RegistryService:
     def list_models(self, query: ListModelsQuery) -> ListModelsResponse:
         with self.store.read() as tx:
             models, total = tx.list_models(query)
-        return ListModelsResponse(models=models, total=total)
+        return ListModelsResponse(
+            models=models, total=total.count, total_is_estimate=total.is_estimate
+        )
 
     def update_model(self, name: str, request: UpdateModel) -> DescribeModel:
         changes = request.model_dump(exclude_unset=True)
@@ -417,7 +419,9 @@ class RegistryService:
             if model_id is None:
                 raise _no_model(model_name)
             versions, total = tx.list_versions(model_id, model_name, offset, limit)
-        return ListVersionsResponse(versions=versions, total=total)
+        return ListVersionsResponse(
+            versions=versions, total=total.count, total_is_estimate=total.is_estimate
+        )
 
     def _edit_version(
         self,

@@ -26,23 +26,26 @@ from . import statements as sql
 
 def describe_models(db: Connection, rows: Sequence[Any]) -> list[DescribeModel]:
     """Rows of :data:`statements.MODELS`, with their labels, aliases and maintainers."""
-    labels: dict[int, list[str]] = {row.id: [] for row in rows}
-    aliases: dict[int, dict[str, int]] = {row.id: {} for row in rows}
-    maintainers: dict[int, list[str]] = {row.id: [] for row in rows}
+    labels: dict[int, list[tuple[int, str]]] = {row.id: [] for row in rows}
+    aliases: dict[int, list[tuple[str, int]]] = {row.id: [] for row in rows}
+    maintainers: dict[int, list[tuple[Any, str]]] = {row.id: [] for row in rows}
     if labels:
-        for model_id, label in db.execute(sql.LABELS_OF, {"ids": list(labels)}):
-            labels[model_id].append(label)
-        for model_id, alias, number in db.execute(sql.ALIASES_OF_MODELS, {"ids": list(labels)}):
-            aliases[model_id][alias] = number
-        for model_id, user in db.execute(sql.MAINTAINERS_OF, {"ids": list(labels)}):
-            maintainers[model_id].append(user)
+        for kind, model_id, value, number, since in db.execute(
+            sql.MODEL_DETAILS[db.dialect.name], {"ids": list(labels)}
+        ):
+            if kind == "label":
+                labels[model_id].append((number, value))
+            elif kind == "alias":
+                aliases[model_id].append((value, number))
+            else:  # in the order they became maintainers, the creator first
+                maintainers[model_id].append((since, value))
     return [
         DescribeModel(
             name=row.name,
             description=row.description,
             metadata=readable_json(row.meta, "metadata"),
-            labels=labels[row.id],
-            aliases=aliases[row.id],
+            labels=[label for _, label in sorted(labels[row.id])],
+            aliases=dict(sorted(aliases[row.id])),
             notes=row.notes,
             archived=row.archived,
             creation_time=row.creation_time,
@@ -51,7 +54,7 @@ def describe_models(db: Connection, rows: Sequence[Any]) -> list[DescribeModel]:
             latest_version=row.latest_version,
             created_by=row.created_by,
             updated_by=row.updated_by,
-            maintainers=maintainers[row.id],
+            maintainers=[user for _, user in sorted(maintainers[row.id])],
         )
         for row in rows
     ]
@@ -61,7 +64,7 @@ def describe_checkpoints(db: Connection, rows: Sequence[Any]) -> list[DescribeCh
     """Rows carrying :data:`statements.CHECKPOINTS` columns, with their files."""
     files: dict[int, list[Any]] = {row.checkpoint_id: [] for row in rows}
     if files:
-        for entry in db.execute(sql.FILES_OF, {"ids": list(files)}):
+        for entry in db.execute(sql.FILES_OF[db.dialect.name], {"ids": list(files)}):
             files[entry.checkpoint_id].append(entry)
     return [
         DescribeCheckpoint(
@@ -93,7 +96,9 @@ def describe_versions(
     """Rows of :data:`statements.VERSIONS`, with their aliases and checkpoints."""
     aliases: dict[int, list[str]] = {row.id: [] for row in rows}
     if aliases:
-        for version_id, alias in db.execute(sql.ALIASES_OF_VERSIONS, {"ids": list(aliases)}):
+        for version_id, alias in db.execute(
+            sql.ALIASES_OF_VERSIONS[db.dialect.name], {"ids": list(aliases)}
+        ):
             aliases[version_id].append(alias)
     checkpoints = describe_checkpoints(db, rows)
     return [

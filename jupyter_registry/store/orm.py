@@ -92,11 +92,17 @@ class ModelRow(Base):
     created_by: Mapped[str | None] = mapped_column(String(256))
     updated_by: Mapped[str | None] = mapped_column(String(256))
 
+    # Each sort of a page of models walks one index: the column, then the id
+    # that breaks ties (migration 0005).
     __table_args__ = (
-        Index("ix_models_creation_time", "creation_time"),
-        Index("ix_models_last_updated_time", "last_updated_time"),
-        Index("ix_models_description", "description"),
+        Index("ix_models_creation_time", "creation_time", "id"),
+        Index("ix_models_last_updated_time", "last_updated_time", "id"),
     )
+
+
+# Ascending description sorts put NULLs first (SQLite's order, kept on
+# PostgreSQL), and so does the index; SQLite's plain index already does.
+Index("ix_models_description", ModelRow.description.asc().nulls_first(), ModelRow.id)
 
 
 class LabelRow(Base):

@@ -7,7 +7,27 @@ than through the ORM's unit of work, which cost more than the rest of a write.
 
 from __future__ import annotations
 
-from sqlalchemy import String, bindparam, delete, func, insert, select, update
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 
 from .orm import (
     ActionRow,
@@ -43,15 +63,40 @@ CHECKPOINTS = select(
     CheckpointRow.creation_time.label("checkpoint_time"),
     CheckpointRow.created_by.label("checkpoint_created_by"),
 )
-FILES_OF = (
-    select(
-        CheckpointFileRow.checkpoint_id,
-        CheckpointFileRow.path,
-        CheckpointFileRow.sha256,
-        CheckpointFileRow.size,
+
+DIALECTS = ("sqlite", "postgresql")
+S = TypeVar("S", Select[Any], CompoundSelect[Any])
+
+
+def _among_ids(column: ColumnElement[int], dialect: str) -> ColumnElement[bool]:
+    """``column`` is one of the ``ids`` parameter's values (a page's rows).
+
+    PostgreSQL gets one array parameter, so the statement's text is the same
+    for every page: an expanded ``IN`` has a parameter per id, and psycopg
+    parsed that long text again on every call (it caches short statements
+    only), which cost more than the query. SQLite has no arrays.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam("ids", type_=ARRAY(Integer)))
+    return column.in_(bindparam("ids", expanding=True))
+
+
+def _by_dialect(build: Callable[[str], S]) -> dict[str, S]:
+    """One prebuilt statement per database the store runs on."""
+    return {dialect: build(dialect) for dialect in DIALECTS}
+
+
+FILES_OF = _by_dialect(
+    lambda dialect: (
+        select(
+            CheckpointFileRow.checkpoint_id,
+            CheckpointFileRow.path,
+            CheckpointFileRow.sha256,
+            CheckpointFileRow.size,
+        )
+        .where(_among_ids(CheckpointFileRow.checkpoint_id, dialect))
+        .order_by(CheckpointFileRow.checkpoint_id, CheckpointFileRow.path)
     )
-    .where(CheckpointFileRow.checkpoint_id.in_(bindparam("ids", expanding=True)))
-    .order_by(CheckpointFileRow.checkpoint_id, CheckpointFileRow.path)
 )
 VERSIONS = CHECKPOINTS.add_columns(
     VersionRow.id,
@@ -73,16 +118,12 @@ BY_ALIAS = VERSIONS_OF_MODEL.join(AliasRow, AliasRow.version_id == VersionRow.id
     AliasRow.alias == bindparam("alias")
 )
 VERSION_BY_ID = VERSIONS.where(VersionRow.id == bindparam("id"))
-ALIASES_OF_VERSIONS = (
-    select(AliasRow.version_id, AliasRow.alias)
-    .where(AliasRow.version_id.in_(bindparam("ids", expanding=True)))
-    .order_by(AliasRow.alias)
-)
-ALIASES_OF_MODELS = (
-    select(AliasRow.model_id, AliasRow.alias, VersionRow.version)
-    .join(VersionRow, VersionRow.id == AliasRow.version_id)
-    .where(AliasRow.model_id.in_(bindparam("ids", expanding=True)))
-    .order_by(AliasRow.alias)
+ALIASES_OF_VERSIONS = _by_dialect(
+    lambda dialect: (
+        select(AliasRow.version_id, AliasRow.alias)
+        .where(_among_ids(AliasRow.version_id, dialect))
+        .order_by(AliasRow.alias)
+    )
 )
 MODEL_ID = select(ModelRow.id).where(ModelRow.name == bindparam("name"))
 # Model columns plus version count and latest number. Core rows, not ORM
@@ -109,11 +150,42 @@ MODELS = select(
 )
 MODEL_BY_NAME = MODELS.where(ModelRow.name == bindparam("name"))
 MODEL_BY_ID = MODELS.where(ModelRow.id == bindparam("id"))
-LABELS_OF = (
-    select(LabelRow.model_id, LabelRow.label)
-    .where(LabelRow.model_id.in_(bindparam("ids", expanding=True)))
-    .order_by(LabelRow.model_id, LabelRow.position)
-)
+
+
+def _model_details(dialect: str) -> CompoundSelect[Any]:
+    """A page's maintainers, labels and aliases in one statement.
+
+    One round trip instead of three; the mapper puts each kind in its order.
+    Maintainers come first so the typed creation time names the column's type.
+    """
+    return union_all(
+        select(
+            literal_column("'maintainer'", String).label("kind"),
+            MaintainerRow.model_id,
+            MaintainerRow.username.label("value"),
+            null().label("number"),
+            MaintainerRow.creation_time.label("since"),
+        ).where(_among_ids(MaintainerRow.model_id, dialect)),
+        select(
+            literal_column("'label'", String),
+            LabelRow.model_id,
+            LabelRow.label,
+            LabelRow.position,
+            null(),
+        ).where(_among_ids(LabelRow.model_id, dialect)),
+        select(
+            literal_column("'alias'", String),
+            AliasRow.model_id,
+            AliasRow.alias,
+            VersionRow.version,
+            null(),
+        )
+        .join(VersionRow, VersionRow.id == AliasRow.version_id)
+        .where(_among_ids(AliasRow.model_id, dialect)),
+    )
+
+
+MODEL_DETAILS = _by_dialect(_model_details)
 # in the order they became maintainers (the creator first)
 MAINTAINERS_OF = (
     select(MaintainerRow.model_id, MaintainerRow.username)

@@ -41,6 +41,7 @@ from .orm import (
     ModelRow,
     VersionRow,
 )
+from .totals import Total, page_total
 
 BLOB_LOCK_ID = 0x6A7262626C6F  # "jrbblo": gc vs checkpoint creation
 
@@ -162,11 +163,10 @@ class SqlTransaction:
         rows = self.db.execute(sql.MODEL_BY_ID, {"id": model_id}).all()
         return mappers.describe_models(self.db, rows)[0]
 
-    def list_models(self, query: ListModelsQuery) -> tuple[list[DescribeModel], int]:
+    def list_models(self, query: ListModelsQuery) -> tuple[list[DescribeModel], Total]:
         """One page of models and the number matching, filtered and sorted as asked."""
         conditions = _model_filters(query)
         order = _model_order(query)
-        total = self.db.scalar(select(func.count(ModelRow.id)).where(*conditions)) or 0
         # Page the ids first, then compute the per-model columns for that page
         # only: PostgreSQL evaluates a select list's subqueries for the rows an
         # OFFSET skips too.
@@ -179,7 +179,9 @@ class SqlTransaction:
             .subquery()
         )
         rows = self.db.execute(sql.MODELS.join(page, page.c.id == ModelRow.id).order_by(*order))
-        return mappers.describe_models(self.db, rows.all()), total
+        models = mappers.describe_models(self.db, rows.all())
+        matching = select(ModelRow.id).where(*conditions)
+        return models, page_total(self.db, matching, query.offset, query.limit, len(models))
 
     def lock_model(self, name: str) -> LockedModel | None:
         row = self.db.execute(sql.MODEL_LOCKED, {"name": name}).first()
@@ -284,17 +286,18 @@ class SqlTransaction:
 
     def list_versions(
         self, model_id: int, model_name: str, offset: int, limit: int | None
-    ) -> tuple[list[DescribeVersion], int]:
+    ) -> tuple[list[DescribeVersion], Total]:
         """A page of the model's versions, newest first, and how many it has."""
         condition = VersionRow.model_id == model_id
-        total = self.db.scalar(select(func.count(VersionRow.id)).where(condition)) or 0
         rows = self.db.execute(
             sql.VERSIONS.where(condition)
             .order_by(VersionRow.version.desc())
             .offset(offset)
             .limit(limit)
         ).all()
-        return mappers.describe_versions(self.db, rows, model_name), total
+        versions = mappers.describe_versions(self.db, rows, model_name)
+        matching = select(VersionRow.id).where(condition)
+        return versions, page_total(self.db, matching, offset, limit, len(versions))
 
     def lock_version(self, model_id: int, ref: VersionRef) -> LockedVersion | None:
         if ref.alias is not None:

@@ -98,12 +98,18 @@ def page_table(
     )
 
 
-def page_summary(offset: int, shown: int, total: int, page_size: int, noun: str) -> str:
-    """``"21-40 of 50,000 models · page 2 of 2,500"``."""
+def page_summary(
+    offset: int, shown: int, total: int, page_size: int, noun: str, estimate: bool = False
+) -> str:
+    """``"21-40 of 50,000 models · page 2 of 2,500"``; ``"of about …"`` for an estimated total."""
+    about = "about " if estimate else ""
     if total == 0:
         return f"no {noun}"
     if shown == 0:
-        return f"past the end of {total:,} {noun}"
+        return f"past the end of {about}{total:,} {noun}"
     pages = max(1, math.ceil(total / page_size))
     page = offset // page_size + 1
-    return f"{offset + 1:,}-{offset + shown:,} of {total:,} {noun} · page {page:,} of {pages:,}"
+    return (
+        f"{offset + 1:,}-{offset + shown:,} of {about}{total:,} {noun}"
+        f" · page {page:,} of {about}{pages:,}"
+    )

@@ -166,11 +166,13 @@ class _Pager(w.HBox):
         )
         self.add_class("jr-pager")
 
-    def update(self, offset: int, shown: int, total: int, noun: str) -> None:
+    def update(self, offset: int, shown: int, total: int, noun: str, estimate: bool) -> None:
         size = self.size.value
-        self.label.value = escape_text(page_summary(offset, shown, total, size, noun))
+        self.label.value = escape_text(page_summary(offset, shown, total, size, noun, estimate))
         self.first.disabled = self.previous.disabled = offset <= 0
-        self.next.disabled = self.last.disabled = offset + size >= total
+        # an estimated total can be short: a full page may always have a next one
+        at_end = shown < size if estimate else offset + size >= total
+        self.next.disabled = self.last.disabled = at_end
 
 
 def _new_offset(move: str, offset: int, size: int, total: int) -> int:
@@ -208,6 +210,7 @@ class ModelList(_View):
         self.registry = registry or Registry()
         self.offset = 0
         self.total = 0
+        self.total_is_estimate = False
         self.models: list[DescribeModel] = []
         self.frame = frames.models_frame([])
         self.selected: str | None = None
@@ -322,7 +325,7 @@ class ModelList(_View):
                 query.model_copy(update={"offset": self.offset})
             )
         self.models = list(page.models)
-        self.total = page.total
+        self.total, self.total_is_estimate = page.total, page.total_is_estimate
         self.frame = frames.models_frame(self.models)
         self._render()
         if self.selected is not None:
@@ -343,7 +346,9 @@ class ModelList(_View):
             descending=self.order_by.value == OrderBy.DESC.value,
             empty="no models match",
         )
-        self.pager.update(self.offset, len(self.models), self.total, "models")
+        self.pager.update(
+            self.offset, len(self.models), self.total, "models", self.total_is_estimate
+        )
         self._quiet = True
         try:
             self.model_select.options = [(CHOOSE, ""), *((n, n) for n in names)]
@@ -436,6 +441,7 @@ class VersionTable(_View):
         self.registry, self.model_name = _registry_for(model, registry)
         self.offset = 0
         self.total = 0
+        self.total_is_estimate = False
         self.versions: list[DescribeVersion] = []
         self.frame = frames.versions_frame([])
         self.selected: int | None = None
@@ -520,7 +526,7 @@ class VersionTable(_View):
             self.offset = _new_offset("last", 0, size, page.total)
             page = self.registry.client.list_versions(self.model_name, self.offset, size)
         self.versions = list(page.versions)
-        self.total = page.total
+        self.total, self.total_is_estimate = page.total, page.total_is_estimate
         self.frame = frames.versions_frame(self.versions)
         if self.selected is None and self.versions:
             self.selected = self.versions[0].version
@@ -536,13 +542,16 @@ class VersionTable(_View):
             if c in ALWAYS_SHOWN or (c != "checkpoint" and _has_values(self.frame[c]))
         ]
         self.title.value = (
-            f"<b>{escape_text(self.model_name)}</b> · {self.total:,} version"
+            f"<b>{escape_text(self.model_name)}</b> · "
+            f"{'about ' if self.total_is_estimate else ''}{self.total:,} version"
             f"{'' if self.total == 1 else 's'}"
         )
         self.table.value = page_table(
             self.frame, columns, VERSION_HEADERS, selected=position, empty="no versions yet"
         )
-        self.pager.update(self.offset, len(self.versions), self.total, "versions")
+        self.pager.update(
+            self.offset, len(self.versions), self.total, "versions", self.total_is_estimate
+        )
         self._quiet = True
         try:
             self.version_select.options = [

@@ -34,6 +34,7 @@ export function ModelDetail(props: {
   const [identity, setIdentity] = useState<DescribeIdentity | null>(null);
   const [versions, setVersions] = useState<DescribeVersion[]>([]);
   const [totalVersions, setTotalVersions] = useState(0);
+  const [versionsAbout, setVersionsAbout] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [reloads, setReloads] = useState(0);
   const reload = useCallback(() => setReloads(n => n + 1), []);
@@ -51,6 +52,7 @@ export function ModelDetail(props: {
           setIdentity(who);
           setVersions(v.versions);
           setTotalVersions(v.total);
+          setVersionsAbout(v.total_is_estimate ? 'about ' : '');
           setError(null);
         }
       },
@@ -316,7 +318,7 @@ export function ModelDetail(props: {
         </Section>
 
         <Section
-          title={`Versions (${totalVersions})`}
+          title={`Versions (${versionsAbout}${totalVersions})`}
           label="Versions"
           actions={
             <button
@@ -341,7 +343,8 @@ export function ModelDetail(props: {
           />
           {totalVersions > versions.length && (
             <p className="jp-RegistryPanel-empty">
-              Showing the newest {versions.length} of {totalVersions} versions.
+              Showing the newest {versions.length} of {versionsAbout}
+              {totalVersions} versions.
             </p>
           )}
         </Section>

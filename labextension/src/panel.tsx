@@ -98,6 +98,9 @@ function ModelList(props: {
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const first = total === 0 ? 0 : page * PAGE_SIZE + 1;
   const last = Math.min(total, (page + 1) * PAGE_SIZE);
+  // Above a bound the server estimates the total (PostgreSQL) and says so.
+  const estimated = data?.total_is_estimate ?? false;
+  const about = estimated ? 'about ' : '';
 
   return (
     <div className="jp-RegistryPanel-list" hidden={props.hidden}>
@@ -192,12 +195,13 @@ function ModelList(props: {
           ‹
         </button>
         <span className="jp-RegistryPanel-pageInfo" aria-live="polite">
-          {first}–{last} of {total}
+          {first}–{last} of {about}
+          {total}
         </span>
         <button
           className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
           aria-label="Next page"
-          disabled={page + 1 >= pages}
+          disabled={estimated ? (data?.models.length ?? 0) < PAGE_SIZE : page + 1 >= pages}
           onClick={() => setPage(p => p + 1)}
         >
           ›

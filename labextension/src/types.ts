@@ -408,11 +408,13 @@ export interface ListMaintainersResponse {
 export interface ListModelsResponse {
   models: Array<DescribeModel>;
   total: number;
+  total_is_estimate?: boolean;
 }
 
 export interface ListVersionsResponse {
   versions: Array<DescribeVersion>;
   total: number;
+  total_is_estimate?: boolean;
 }
 
 /**

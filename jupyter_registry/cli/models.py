@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 import click
 
-from ..schemas import DescribeModel, DescribeVersion, ModelSortBy, OrderBy
+from ..schemas import DescribeModel, DescribeVersion, ModelSortBy, OrderBy, Relation
 from ..sdk import Model, ModelVersion
 from . import tables
 from .app import CONTEXT_SETTINGS, Invocation, OrderedGroup, registry_command
@@ -187,6 +187,18 @@ def update(
 @click.option("--name", "version_name", metavar="TEXT", help="A name for this version.")
 @click.option("--comment", metavar="TEXT", help="A comment on this version.")
 @click.option("--metadata", type=JSON_OBJECT, help="A JSON object of version metadata.")
+@click.option(
+    "--base",
+    "bases",
+    multiple=True,
+    metavar="REF",
+    help="The version it was made from (NAME:3, NAME:alias, NAME); repeatable for a merge.",
+)
+@click.option(
+    "--relation",
+    type=click.Choice([r.value for r in Relation]),
+    help="How it was made from --base (default: finetune; merge for several bases).",
+)
 def register_version(
     inv: Invocation,
     name: str,
@@ -195,13 +207,22 @@ def register_version(
     version_name: str | None,
     comment: str | None,
     metadata: dict[str, Any] | None,
+    bases: tuple[str, ...],
+    relation: str | None,
 ) -> None:
     """Register a checkpoint as the next version of a model.
 
-    Prints the new version number; --alias points aliases at it at once.
+    Prints the new version number; --alias points aliases at it at once,
+    --base records the version(s) it was made from.
     """
     version = inv.registry.get_model(name).register_version(
-        checkpoint_uuid, name=version_name, comment=comment, metadata=metadata, aliases=aliases
+        checkpoint_uuid,
+        name=version_name,
+        comment=comment,
+        metadata=metadata,
+        aliases=aliases,
+        base=list(bases) or None,
+        relation=relation,
     )
     inv.emit(version.info, f"Registered {version.model_name} version {version.version}")
 

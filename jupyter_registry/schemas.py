@@ -504,6 +504,19 @@ class Relation(str, Enum):
     DISTILLED = "distilled"
 
 
+def _relation(value: Any) -> Any:
+    """JSON carries a relation as its string, which strict parsing would refuse as an enum."""
+    if isinstance(value, str) and not isinstance(value, Relation):
+        try:
+            return Relation(value)
+        except ValueError:
+            choices = ", ".join(r.value for r in Relation)
+            raise ValueError(f"unknown relation {value!r}: one of {choices}") from None
+    return value
+
+
+RelationName = Annotated[Relation, BeforeValidator(_relation)]
+
 #: A version names at most this many bases (a merge of many models stays one row each).
 MAX_BASES = 16
 #: How far :meth:`RegistryService.get_lineage` walks up and down, and how many versions it returns.
@@ -523,7 +536,7 @@ class BaseRef(_Request):
         max_length=300,
         description="NAME, NAME:latest, NAME:<n>, NAME:v<n> or NAME:<alias>",
     )
-    relation: Relation
+    relation: RelationName
 
 
 Bases = Annotated[list[BaseRef], Field(max_length=MAX_BASES)]

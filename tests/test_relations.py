@@ -16,7 +16,7 @@ from jupyter_registry.schemas import MAX_LINEAGE_NODES, DescribeLineage
 
 
 @pytest.fixture
-def checkpoint(registry: Registry, model_folder: Path):
+def ckpt(registry: Registry, model_folder: Path):
     return registry.create_checkpoint(model_folder, metrics={"acc": 0.9}, run="lineage-run")
 
 
@@ -28,20 +28,20 @@ def _edges(graph: DescribeLineage) -> set[tuple[str, str, str]]:
     return {(e.base, e.derived, e.relation.value) for e in graph.edges}
 
 
-def test_base_is_resolved_to_a_concrete_version(registry: Registry, ns: str, checkpoint) -> None:
+def test_base_is_resolved_to_a_concrete_version(registry: Registry, ns: str, ckpt) -> None:
     base = registry.create_model(f"{ns}base")
-    base.register_version(checkpoint)
-    base.register_version(checkpoint, aliases=["production"])
+    base.register_version(ckpt)
+    base.register_version(ckpt, aliases=["production"])
     tuned = registry.create_model(f"{ns}tuned")
-    by_number = tuned.register_version(checkpoint, base=f"{ns}base:1", relation="finetune")
-    by_alias = tuned.register_version(checkpoint, base=f"{ns}base:production", relation="adapter")
-    newest = tuned.register_version(checkpoint, base=f"{ns}base", relation="quantized")
+    by_number = tuned.register_version(ckpt, base=f"{ns}base:1", relation="finetune")
+    by_alias = tuned.register_version(ckpt, base=f"{ns}base:production", relation="adapter")
+    newest = tuned.register_version(ckpt, base=f"{ns}base", relation="quantized")
     assert _bases(by_number) == [(f"{ns}base", 1, "finetune", False)]
     assert _bases(by_alias) == [(f"{ns}base", 2, "adapter", False)]
     assert _bases(newest) == [(f"{ns}base", 2, "quantized", False)]
     # moving the alias or adding versions later never changes a recorded base
     base.set_alias("production", 1)
-    base.register_version(checkpoint)
+    base.register_version(ckpt)
     assert _bases(tuned.get_version(2)) == [(f"{ns}base", 2, "adapter", False)]
     assert _bases(registry.get_model_version(f"{ns}tuned:3")) == [
         (f"{ns}base", 2, "quantized", False)
@@ -49,24 +49,24 @@ def test_base_is_resolved_to_a_concrete_version(registry: Registry, ns: str, che
     assert base.get_version(1).bases == []
 
 
-def test_a_merge_has_several_bases_in_order(registry: Registry, ns: str, checkpoint) -> None:
-    a = registry.create_model(f"{ns}a").register_version(checkpoint)
-    b = registry.create_model(f"{ns}b").register_version(checkpoint)
-    merged = registry.create_model(f"{ns}merged").register_version(checkpoint, base=[b, a.ref])
+def test_a_merge_has_several_bases_in_order(registry: Registry, ns: str, ckpt) -> None:
+    a = registry.create_model(f"{ns}a").register_version(ckpt)
+    b = registry.create_model(f"{ns}b").register_version(ckpt)
+    merged = registry.create_model(f"{ns}merged").register_version(ckpt, base=[b, a.ref])
     assert _bases(merged) == [(f"{ns}b", 1, "merge", False), (f"{ns}a", 1, "merge", False)]
-    tuned = registry.create_model(f"{ns}t").register_version(checkpoint, base=a)
+    tuned = registry.create_model(f"{ns}t").register_version(ckpt, base=a)
     assert _bases(tuned) == [(f"{ns}a", 1, "finetune", False)]
 
 
-def _refused_without_a_trace(registry: Registry, name: str, checkpoint, error, match, **kw):
+def _refused_without_a_trace(registry: Registry, name: str, ckpt, error, match, **kw):
     model = registry.get_model(name)
     before = len(model.history())
     with pytest.raises(error, match=match):
-        model.register_version(checkpoint, **kw)
+        model.register_version(ckpt, **kw)
     model.reload()
     assert model.num_versions == 1 and len(model.history()) == before
     # the refused registration took no number either
-    assert model.register_version(checkpoint).version == 2
+    assert model.register_version(ckpt).version == 2
     model.get_version(2).delete()
 
 
@@ -84,23 +84,21 @@ def _refused_without_a_trace(registry: Registry, name: str, checkpoint, error, m
     ],
 )
 def test_bad_bases_are_refused_and_nothing_is_written(
-    registry: Registry, ns: str, checkpoint, kwargs, error, match
+    registry: Registry, ns: str, ckpt, kwargs, error, match
 ) -> None:
-    registry.create_model(f"{ns}base").register_version(checkpoint)
+    registry.create_model(f"{ns}base").register_version(ckpt)
     filled = {
         k: [x.format(ns=ns) for x in v] if isinstance(v, list) else v.format(ns=ns)
         for k, v in kwargs.items()
     }
-    _refused_without_a_trace(registry, f"{ns}base", checkpoint, error, match, **filled)
+    _refused_without_a_trace(registry, f"{ns}base", ckpt, error, match, **filled)
 
 
-def test_set_bases_refuses_self_reference_and_cycles(
-    registry: Registry, ns: str, checkpoint
-) -> None:
+def test_set_bases_refuses_self_reference_and_cycles(registry: Registry, ns: str, ckpt) -> None:
     model = registry.create_model(f"{ns}m")
-    v1 = model.register_version(checkpoint)
-    v2 = model.register_version(checkpoint, base=v1.ref)
-    v3 = model.register_version(checkpoint, base=v2.ref, relation="distilled")
+    v1 = model.register_version(ckpt)
+    v2 = model.register_version(ckpt, base=v1.ref)
+    v3 = model.register_version(ckpt, base=v2.ref, relation="distilled")
     with pytest.raises(ValidationError, match="its own base"):
         v2.set_bases(v2.ref)
     with pytest.raises(ValidationError, match="cycle"):
@@ -118,11 +116,11 @@ def test_set_bases_refuses_self_reference_and_cycles(
 
 
 def test_a_deleted_base_stays_in_the_lineage_marked_deleted(
-    registry: Registry, ns: str, checkpoint
+    registry: Registry, ns: str, ckpt
 ) -> None:
     base = registry.create_model(f"{ns}base")
-    base.register_version(checkpoint)
-    tuned = registry.create_model(f"{ns}tuned").register_version(checkpoint, base=f"{ns}base:1")
+    base.register_version(ckpt)
+    tuned = registry.create_model(f"{ns}tuned").register_version(ckpt, base=f"{ns}base:1")
     base.get_version(1).delete()
     assert _bases(tuned.reload()) == [(f"{ns}base", 1, "finetune", True)]
     graph = tuned.lineage_graph()
@@ -134,15 +132,13 @@ def test_a_deleted_base_stays_in_the_lineage_marked_deleted(
     assert _bases(tuned.reload()) == [(f"{ns}base", 1, "finetune", True)]
 
 
-def test_a_renamed_base_model_is_named_by_its_new_name(
-    registry: Registry, ns: str, checkpoint
-) -> None:
+def test_a_renamed_base_model_is_named_by_its_new_name(registry: Registry, ns: str, ckpt) -> None:
     base = registry.create_model(f"{ns}old")
-    base.register_version(checkpoint)
-    base.register_version(checkpoint)
+    base.register_version(ckpt)
+    base.register_version(ckpt)
     tuned = registry.create_model(f"{ns}tuned")
-    tuned.register_version(checkpoint, base=f"{ns}old:1")
-    tuned.register_version(checkpoint, base=f"{ns}old:2")
+    tuned.register_version(ckpt, base=f"{ns}old:1")
+    tuned.register_version(ckpt, base=f"{ns}old:2")
     base.get_version(1).delete()
     if not isinstance(registry.client, LocalClient):
         pytest.skip("renaming is the service's and the MLflow API's, not the SDK's")
@@ -152,18 +148,14 @@ def test_a_renamed_base_model_is_named_by_its_new_name(
 
 
 def test_lineage_graph_walks_both_ways_with_captured_attributes(
-    registry: Registry, ns: str, checkpoint
+    registry: Registry, ns: str, ckpt
 ) -> None:
-    llama = registry.create_model(f"{ns}llama").register_version(checkpoint)
-    chat = registry.create_model(f"{ns}chat").register_version(checkpoint, base=llama)
-    lora = registry.create_model(f"{ns}lora").register_version(
-        checkpoint, base=chat, relation="adapter"
-    )
-    q = registry.create_model(f"{ns}q").register_version(
-        checkpoint, base=chat, relation="quantized"
-    )
-    other = registry.create_model(f"{ns}other").register_version(checkpoint)
-    merged = registry.create_model(f"{ns}merged").register_version(checkpoint, base=[lora, other])
+    llama = registry.create_model(f"{ns}llama").register_version(ckpt)
+    chat = registry.create_model(f"{ns}chat").register_version(ckpt, base=llama)
+    lora = registry.create_model(f"{ns}lora").register_version(ckpt, base=chat, relation="adapter")
+    q = registry.create_model(f"{ns}q").register_version(ckpt, base=chat, relation="quantized")
+    other = registry.create_model(f"{ns}other").register_version(ckpt)
+    merged = registry.create_model(f"{ns}merged").register_version(ckpt, base=[lora, other])
     graph = registry.get_lineage(f"{ns}chat:1")
     assert graph.root == f"{ns}chat:1" and not graph.truncated
     assert _edges(graph) == {
@@ -183,7 +175,7 @@ def test_lineage_graph_walks_both_ways_with_captured_attributes(
     }
     node = next(n for n in graph.nodes if n.id == f"{ns}q:1")
     assert (node.model_name, node.version, node.deleted) == (f"{ns}q", 1, False)
-    assert node.checkpoint == checkpoint.uuid and node.run == "lineage-run"
+    assert node.checkpoint == ckpt.uuid and node.run == "lineage-run"
     assert node.metrics == {"acc": 0.9} and "jupyter_registry" in node.packages
     # from the merge: both of its bases, and up the chain
     up = merged.lineage_graph(depth=2)
@@ -197,8 +189,8 @@ def test_lineage_graph_walks_both_ways_with_captured_attributes(
     assert q.lineage_graph(depth=1).nodes[0].id == f"{ns}chat:1"
 
 
-def test_lineage_errors(registry: Registry, ns: str, checkpoint) -> None:
-    registry.create_model(f"{ns}m").register_version(checkpoint)
+def test_lineage_errors(registry: Registry, ns: str, ckpt) -> None:
+    registry.create_model(f"{ns}m").register_version(ckpt)
     with pytest.raises(NotFoundError, match="no model named"):
         registry.get_lineage(f"{ns}nobody:1")
     with pytest.raises(NotFoundError, match="has no version 4"):
@@ -208,11 +200,11 @@ def test_lineage_errors(registry: Registry, ns: str, checkpoint) -> None:
             registry.get_lineage(f"{ns}m", depth=depth)
 
 
-def test_lineage_is_bounded_by_the_node_limit(registry: Registry, ns: str, checkpoint) -> None:
-    base = registry.create_model(f"{ns}base").register_version(checkpoint)
+def test_lineage_is_bounded_by_the_node_limit(registry: Registry, ns: str, ckpt) -> None:
+    base = registry.create_model(f"{ns}base").register_version(ckpt)
     tuned = registry.create_model(f"{ns}tuned")
     for _ in range(6):
-        tuned.register_version(checkpoint, base=base)
+        tuned.register_version(ckpt, base=base)
     assert not base.lineage_graph(max_nodes=7).truncated
     graph = base.lineage_graph(max_nodes=4)
     assert graph.truncated and len(graph.nodes) == 4 and len(graph.edges) == 3

@@ -4,7 +4,7 @@
  * panel. The layers come from the server (`GET …/versions/{ref}/lineage`), so
  * the panel and the notebook widget draw the same picture.
  */
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 
 import type { IPanelContext } from './context';
 import type { DescribeLineage, LineageNode } from './types';
@@ -173,6 +173,11 @@ export function VersionLineage(props: {
   const { ctx, name, version } = props;
   const [lineage, setLineage] = useState<DescribeLineage | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const box = useRef<HTMLDivElement>(null);
+  // The section opens below the versions table: bring a newly shown graph into view.
+  useEffect(() => {
+    box.current?.scrollIntoView({ block: 'nearest' });
+  }, [lineage?.root]);
   useEffect(() => {
     let live = true;
     ctx.client
@@ -206,7 +211,7 @@ export function VersionLineage(props: {
   }
   const root = lineage.nodes.find(node => node.id === lineage.root);
   return (
-    <div className="jp-RegistryPanel-lineage">
+    <div className="jp-RegistryPanel-lineage" ref={box}>
       {lineage.edges.length === 0 ? (
         <p className="jp-RegistryPanel-empty">
           {name}:{version} has no recorded base and nothing was made from it. Record one with{' '}

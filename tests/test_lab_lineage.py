@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_lab_panel import (  # noqa: F401  (fixtures pytest finds by name)
+from test_lab_panel import (  # fixtures and helpers, one server per module
     Lab,
     browser,
     jp_asyncio_loop,
@@ -22,6 +22,8 @@ from test_lab_panel import (  # noqa: F401  (fixtures pytest finds by name)
     pytestmark,
     shot,
 )
+
+__all__ = ["browser", "jp_asyncio_loop", "jp_server_cleanup", "lab", "pytestmark"]
 
 
 def graph_of(panel: object) -> object:

@@ -78,6 +78,11 @@ def test_cli_register_version_with_base(
     )  # fmt: skip
     assert "pruned" in unknown.stderr and "Traceback" not in unknown.stderr
     assert registry.get_model(f"{ns}q").num_versions == 1
+    text = run(backend, "model", "lineage", f"{ns}base").stdout
+    assert text.splitlines() == [f"{ns}base:1 --quantized--> {ns}q:1"]
+    graph = run_json(backend, "model", "lineage", f"{ns}q:1", "--depth", "1")
+    assert [(e["base"], e["derived"]) for e in graph["edges"]] == [(f"{ns}base:1", f"{ns}q:1")]
+    assert_one_line_error(run(backend, "model", "lineage", f"{ns}q:9", code=1), "no version 9")
 
 
 def test_lineage_view_nodes_click_through(registry: Registry, ns: str, model_folder: Path) -> None:

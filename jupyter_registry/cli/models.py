@@ -8,7 +8,15 @@ from typing import Any, TextIO
 
 import click
 
-from ..schemas import DescribeModel, DescribeVersion, ModelSortBy, OrderBy, Relation
+from ..schemas import (
+    MAX_LINEAGE_DEPTH,
+    DescribeLineage,
+    DescribeModel,
+    DescribeVersion,
+    ModelSortBy,
+    OrderBy,
+    Relation,
+)
 from ..sdk import Model, ModelVersion
 from . import tables
 from .app import CONTEXT_SETTINGS, Invocation, OrderedGroup, registry_command
@@ -225,6 +233,34 @@ def register_version(
         relation=relation,
     )
     inv.emit(version.info, f"Registered {version.model_name} version {version.version}")
+
+
+def lineage_lines(graph: DescribeLineage) -> str:
+    """One line per relation, bases first (by layer), then the nodes with no relation shown."""
+    layer = {node.id: node.layer for node in graph.nodes}
+    gone = {node.id for node in graph.nodes if node.deleted}
+    name = lambda node_id: f"{node_id} (deleted)" if node_id in gone else node_id  # noqa: E731
+    edges = sorted(graph.edges, key=lambda e: (layer[e.base], e.base, e.derived))
+    lines = [f"{name(e.base)} --{e.relation.value}--> {name(e.derived)}" for e in edges]
+    if not lines:
+        lines = [f"{graph.root}: no recorded base, and nothing was made from it"]
+    if graph.truncated:
+        lines.append("… more beyond: raise --depth or start from a version at the edge")
+    return "\n".join(lines)
+
+
+@registry_command(model, "lineage")
+@click.argument("ref", metavar="NAME[:VERSION]")
+@click.option(
+    "--depth", type=click.IntRange(1, MAX_LINEAGE_DEPTH), default=3, help="Steps each way."
+)
+def lineage(inv: Invocation, ref: str, depth: int) -> None:
+    """Show what a version was made from and what was made from it.
+
+    NAME is its newest version; NAME:3 and NAME:alias name one.
+    """
+    graph = inv.registry.get_lineage(ref, depth=depth)
+    inv.emit(graph, lambda: lineage_lines(graph))
 
 
 @registry_command(model, "list-versions")

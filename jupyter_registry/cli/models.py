@@ -255,7 +255,7 @@ def lineage_lines(graph: DescribeLineage) -> str:
     "--depth", type=click.IntRange(1, MAX_LINEAGE_DEPTH), default=3, help="Steps each way."
 )
 def lineage(inv: Invocation, ref: str, depth: int) -> None:
-    """Show what a version was made from and what was made from it.
+    """Show a version's bases and descendants.
 
     NAME is its newest version; NAME:3 and NAME:alias name one.
     """

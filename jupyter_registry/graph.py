@@ -26,6 +26,10 @@ class EdgeRecord(Protocol):
     @property
     def base_id(self) -> int | None: ...
     @property
+    def base_model(self) -> str: ...
+    @property
+    def base_version(self) -> int: ...
+    @property
     def base_node(self) -> str: ...
     @property
     def relation(self) -> Relation: ...
@@ -103,9 +107,11 @@ def lineage(
         if derived is None:
             continue
         if record.base_id is None:
-            model_name, _, number = record.base_node.rpartition(":")
             deleted[record.base_node] = LineageNode(
-                id=record.base_node, model_name=model_name, version=int(number), deleted=True
+                id=record.base_node,
+                model_name=record.base_model,
+                version=record.base_version,
+                deleted=True,
             )
         elif record.base_id not in versions:
             continue

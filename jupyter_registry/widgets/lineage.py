@@ -43,7 +43,7 @@ def node_card(node: LineageNode, lineage: DescribeLineage) -> str:
             "framework": node.framework,
             "format": node.format,
             "metrics": node.metrics,
-            "notebook": node.notebook or node.script,
+            "made in": node.notebook or node.script,
             "cell": cell,
             "git": node.git,
             "run": node.run,

@@ -478,7 +478,7 @@ class RegistryService:
         resolved: list[tuple[VersionKey, Relation]] = []
         for base in bases:
             name, ref = split_model_ref(base.ref)
-            key = tx.version_key(name, ref)
+            key = tx.version_key(name, ref, hold=True)
             if key is None:
                 if tx.model_id(name) is None:
                     raise NotFoundError(f"base {base.ref!r}: no model named {name!r}")

@@ -210,3 +210,44 @@ def test_lineage_is_bounded_by_the_node_limit(registry: Registry, ns: str, ckpt)
     assert graph.truncated and len(graph.nodes) == 4 and len(graph.edges) == 3
     with pytest.raises(ValidationError, match="max_nodes"):
         base.lineage_graph(max_nodes=MAX_LINEAGE_NODES + 1)
+
+
+def test_a_base_deleted_while_registering_is_not_found(
+    backend, registry: Registry, ns: str, ckpt
+) -> None:
+    """A concurrent delete of the base either waits for the registration or makes the base
+    missing: never a foreign-key failure surfacing as a storage error (PostgreSQL)."""
+    if backend.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time; remote is the same service")
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    registry.create_model(f"{ns}base").register_version(ckpt)
+    tuned = registry.create_model(f"{ns}tuned")
+    engine = create_engine(backend.database)
+    outcome: list[BaseException | None] = []
+
+    def register() -> None:
+        try:
+            tuned.register_version(ckpt, base=f"{ns}base:1")
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with engine.connect() as other:
+        other.execute(
+            text(
+                "DELETE FROM model_versions WHERE version = 1 AND model_id = "
+                "(SELECT id FROM models WHERE name = :name)"
+            ),
+            {"name": f"{ns}base"},
+        )
+        worker = threading.Thread(target=register)
+        worker.start()
+        worker.join(1.5)  # the registration reaches the base's row and waits on the delete
+        other.commit()
+    worker.join(30)
+    engine.dispose()
+    assert len(outcome) == 1 and isinstance(outcome[0], NotFoundError), outcome
+    assert tuned.reload().num_versions == 0

@@ -30,6 +30,12 @@ KEY_BY_ALIAS = _KEY_OF_MODEL.join(AliasRow, AliasRow.version_id == VersionRow.id
     AliasRow.alias == bindparam("alias")
 )
 KEY_LATEST = _KEY_OF_MODEL.order_by(VersionRow.version.desc()).limit(1)
+# A base being recorded is held (FOR KEY SHARE on PostgreSQL) so that a concurrent delete
+# waits for the registration, or wins first and the base is simply not found.
+HELD = {
+    stmt: stmt.with_for_update(of=VersionRow, read=True, key_share=True)
+    for stmt in (KEY_BY_NUMBER, KEY_BY_ALIAS, KEY_LATEST)
+}
 _EDGES = select(
     RelationRow.version_id,
     RelationRow.base_id,
@@ -87,14 +93,19 @@ class RelationQueries:
 
     db: Connection
 
-    def version_key(self, model_name: str, ref: VersionRef) -> VersionKey | None:
-        """The version ``ref`` names (by alias, number, or the newest), as a key."""
+    def version_key(
+        self, model_name: str, ref: VersionRef, hold: bool = False
+    ) -> VersionKey | None:
+        """The version ``ref`` names (by alias, number, or the newest), as a key;
+        ``hold`` keeps it from being deleted until the transaction ends."""
         if ref.alias is not None:
             stmt, params = KEY_BY_ALIAS, {"model": model_name, "alias": ref.alias}
         elif ref.number is not None:
             stmt, params = KEY_BY_NUMBER, {"model": model_name, "number": ref.number}
         else:
             stmt, params = KEY_LATEST, {"model": model_name}
+        if hold:
+            stmt = HELD[stmt]
         row = self.db.execute(stmt, params).first()
         return VersionKey(*row) if row else None
 

@@ -322,6 +322,11 @@ class ModelVersion(_Held):
                 "aliases": display.chips(self.aliases),
                 "name": self.name,
                 "comment": self.comment,
+                "made from": display.chips(
+                    f"{b.relation.value} of {b.model_name}:{b.version}"
+                    + (" (deleted)" if b.deleted else "")
+                    for b in self._info.bases
+                ),
                 "checkpoint": ckpt.uuid,
                 "framework": ckpt.framework,
                 "format": ckpt.format,

@@ -122,3 +122,5 @@ def test_lineage_view_escapes_and_marks_deleted(
     assert "<script>" not in view.card.value
     view.select(base.ref)
     assert "deleted" in view.card.value
+    # the version's own card in a notebook says where it came from
+    assert f"finetune of {base.ref} (deleted)" in tuned.reload()._repr_html_()

@@ -21,7 +21,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from .errors import NotFoundError, RegistryError
 from .frameworks.code import CodeCaptureWarning
-from .schemas import check_alias, check_entrypoint, check_metadata, check_name
+from .schemas import Relation, check_alias, check_entrypoint, check_metadata, check_name
 from .sdk import Checkpoint, ModelVersion, Registry, current_checkpoint
 
 FORMAT_BY_SUFFIX = {
@@ -202,6 +202,21 @@ class RegistryMagics(Magics):
             "(default: from the file's suffix, else files)"
         ),
     )
+    @argument(
+        "--base",
+        metavar="REF",
+        action="append",
+        default=[],
+        help=(
+            "the version this one was made from: NAME:3, NAME:alias or NAME (its newest); "
+            "repeat it for a merge"
+        ),
+    )
+    @argument(
+        "--relation",
+        choices=[r.value for r in Relation],
+        help="how it was made from --base (default: finetune, or merge for several bases)",
+    )
     @argument("--create", action="store_true", help="create MODEL if it does not exist")
     @line_magic
     def register_version(self, line: str) -> ModelVersion | None:
@@ -211,6 +226,7 @@ class RegistryMagics(Magics):
 
             %register_version mnist_cnn model --metrics metrics --alias staging --create
             %register_version mnist_cnn              # the current checkpoint again
+            %register_version mnist_tuned model --base mnist_cnn:production --relation finetune
             mv = %register_version mnist_cnn ./export --comment "retrained on v2 data"
 
         EXPR options are Python expressions evaluated in the notebook; quote them
@@ -242,6 +258,8 @@ class RegistryMagics(Magics):
             for alias in args.alias:
                 check_alias(alias)
             check_entrypoint(args.entrypoint)
+            if args.relation and not args.base:
+                raise ValueError("--relation needs --base: the version it relates to")
             for option in ("hparams", "metrics", "metadata"):
                 value = getattr(args, option)
                 if value is not None:
@@ -275,6 +293,8 @@ class RegistryMagics(Magics):
                 )
             # An existing checkpoint is registered in the registry that holds it.
             registry = existing.registry if existing else self._registry()
+            # Bases are looked up before a new checkpoint is stored, so a typo stores nothing.
+            bases = [registry.get_model_version(ref) for ref in args.base] or None
             try:
                 model = registry.get_model(args.model)
             except NotFoundError:
@@ -292,6 +312,8 @@ class RegistryMagics(Magics):
                 comment=args.comment,
                 metadata=args.metadata,
                 aliases=args.alias,
+                base=bases,
+                relation=args.relation,
             )
         except RegistryError as exc:
             raise UsageError(str(exc)) from None

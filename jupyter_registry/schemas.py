@@ -496,12 +496,80 @@ class BlobInfo(_Response):
 # --- versions -------------------------------------------------------------
 
 
+class Relation(str, Enum):
+    """How a version was made from its base (SPEC §9)."""
+
+    FINETUNE = "finetune"
+    ADAPTER = "adapter"
+    QUANTIZED = "quantized"
+    MERGE = "merge"
+    DISTILLED = "distilled"
+
+
+def _relation(value: Any) -> Any:
+    """JSON carries a relation as its string, which strict parsing would refuse as an enum."""
+    if isinstance(value, str) and not isinstance(value, Relation):
+        try:
+            return Relation(value)
+        except ValueError:
+            choices = ", ".join(r.value for r in Relation)
+            raise ValueError(f"unknown relation {value!r}: one of {choices}") from None
+    return value
+
+
+RelationName = Annotated[Relation, BeforeValidator(_relation)]
+
+#: A version names at most this many bases (a merge of many models stays one row each).
+MAX_BASES = 16
+#: How far :meth:`RegistryService.get_lineage` walks up and down, and how many versions it returns.
+MAX_LINEAGE_DEPTH = 10
+MAX_LINEAGE_NODES = 200
+
+
+class BaseRef(_Request):
+    """A base to derive from: ``NAME`` (its newest version), ``NAME:3`` or ``NAME:alias``.
+
+    The service resolves it to one concrete version when the relation is
+    recorded, so a later alias move or new version never changes a lineage.
+    """
+
+    ref: str = Field(
+        min_length=1,
+        max_length=300,
+        description="NAME, NAME:latest, NAME:<n>, NAME:v<n> or NAME:<alias>",
+    )
+    relation: RelationName
+
+
+Bases = Annotated[list[BaseRef], Field(max_length=MAX_BASES)]
+
+
 class RegisterVersion(_Request):
     checkpoint_uuid: str = Field(min_length=1, max_length=64)
     name: ShortText | None = None
     comment: Text | None = None
     metadata: Metadata = Field(default_factory=dict)
     aliases: list[AliasName] = Field(default_factory=list)
+    bases: Bases = Field(default_factory=list)
+
+
+class SetBases(_Request):
+    """Replace a version's bases (an empty list removes them)."""
+
+    bases: Bases
+
+
+class DescribeBase(_Response):
+    """One base of a version; ``deleted`` when that version was deleted since.
+
+    A deleted base keeps its edge (with the name and number it had), so a
+    lineage never silently loses where a version came from.
+    """
+
+    model_name: str
+    version: int
+    relation: Relation
+    deleted: bool = False
 
 
 class UpdateVersion(_Request):
@@ -522,6 +590,8 @@ class DescribeVersion(_Response):
     checkpoint: DescribeCheckpoint
     created_by: str | None = None
     updated_by: str | None = None
+    #: the versions this one was made from, in the order given
+    bases: list[DescribeBase] = Field(default_factory=list)
 
 
 class ListVersionsResponse(_Response):
@@ -529,6 +599,62 @@ class ListVersionsResponse(_Response):
     #: how many versions the model has; an estimate when ``total_is_estimate``
     total: int
     total_is_estimate: bool = False
+
+
+# --- lineage --------------------------------------------------------------
+
+
+class LineageQuery(_Request):
+    """How far ``GET models/{name}/versions/{ref}/lineage`` walks each way."""
+
+    depth: int = Field(3, ge=1, le=MAX_LINEAGE_DEPTH)
+    max_nodes: int = Field(MAX_LINEAGE_NODES, ge=2, le=MAX_LINEAGE_NODES)
+
+
+class LineageNode(_Response):
+    """A version in a lineage graph, with what was captured where it was made."""
+
+    id: str = Field(description="NAME:VERSION")
+    model_name: str
+    version: int
+    #: 0 for versions with no base in the graph, else one below its lowest base
+    layer: int = 0
+    deleted: bool = False
+    name: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    created_by: str | None = None
+    creation_time: datetime | None = None
+    framework: str | None = None
+    format: str | None = None
+    checkpoint: str | None = None
+    run: str | None = None
+    notebook: str | None = None
+    execution_count: int | None = None
+    script: str | None = None
+    git: dict[str, Any] | None = None
+    packages: dict[str, str] = Field(default_factory=dict)
+    metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+class LineageEdge(_Response):
+    """``derived`` was made from ``base`` by ``relation`` (node ids)."""
+
+    base: str
+    derived: str
+    relation: Relation
+
+
+class DescribeLineage(_Response):
+    """A version's ancestors and descendants up to ``depth`` steps each way.
+
+    ``truncated`` says the walk stopped at the depth or the node limit with
+    more to see (ask again from a node at the edge).
+    """
+
+    root: str
+    nodes: list[LineageNode]
+    edges: list[LineageEdge]
+    truncated: bool = False
 
 
 class DescribeAction(_Response):

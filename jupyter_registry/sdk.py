@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from . import display
 from .artifacts import collect
@@ -31,8 +31,10 @@ from .schemas import (
     CollectGarbage,
     CreateCheckpoint,
     CreateModel,
+    DescribeBase,
     DescribeCheckpoint,
     DescribeIdentity,
+    DescribeLineage,
     DescribeModel,
     DescribeVersion,
     ListModelsQuery,
@@ -42,7 +44,9 @@ from .schemas import (
     OrderBy,
     PatchMetadata,
     RegisterVersion,
+    Relation,
     SetAlias,
+    SetBases,
     UpdateModel,
     UpdateVersion,
     parse,
@@ -53,6 +57,24 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PAGE_SIZE = 1000
+
+#: What ``base=`` takes: one reference (``"name:3"``, ``"name:alias"``, ``"name"``) or
+#: version, or several for a merge.
+BaseArg: TypeAlias = "str | ModelVersion | Sequence[str | ModelVersion] | None"
+
+
+def base_refs(base: Any, relation: str | None) -> list[dict[str, str]]:
+    """``base=``/``relation=`` as the request's list of bases.
+
+    Without ``relation``, one base is a ``finetune`` and several are a ``merge``.
+    """
+    if base is None:
+        if relation is not None:
+            raise ValidationError("relation= needs base=: the version it relates to")
+        return []
+    many = base if isinstance(base, list | tuple) else [base]
+    chosen = relation or (Relation.MERGE if len(many) > 1 else Relation.FINETUNE)
+    return [{"ref": b.ref if isinstance(b, ModelVersion) else b, "relation": chosen} for b in many]
 
 
 def _all_seen(seen: int, page: ListModelsResponse | ListVersionsResponse, offset: int) -> bool:
@@ -270,6 +292,21 @@ class ModelVersion(_Held):
         """The checkpoint's framework object; a protected alias vouches for its code (SPEC §7)."""
         return self.checkpoint.load(trusted, verify, aliases=self.aliases)
 
+    @property
+    def bases(self) -> list[DescribeBase]:
+        """The versions this one was made from, with their relation (SPEC §9)."""
+        return list(self._info.bases)
+
+    def set_bases(self, base: BaseArg, relation: str | None = None) -> None:
+        """Replace this version's bases (``None`` removes them); a cycle is refused."""
+        request = parse(SetBases, {"bases": base_refs(base, relation)})
+        self._info = self._client.set_version_bases(self.model_name, self.version, request)
+
+    def lineage_graph(self, depth: int = 3, max_nodes: int = 200) -> DescribeLineage:
+        """Ancestors and descendants up to ``depth`` steps each way (and ``max_nodes`` versions),
+        with their relations and what was captured where each was made."""
+        return self._client.get_lineage(self.model_name, self.version, depth, max_nodes)
+
     def delete(self) -> None:
         self._client.delete_version(self.model_name, self.version)
 
@@ -292,6 +329,11 @@ class ModelVersion(_Held):
                 "aliases": display.chips(self.aliases),
                 "name": self.name,
                 "comment": self.comment,
+                "made from": display.chips(
+                    f"{b.relation.value} of {b.model_name}:{b.version}"
+                    + (" (deleted)" if b.deleted else "")
+                    for b in self._info.bases
+                ),
                 "checkpoint": ckpt.uuid,
                 "framework": ckpt.framework,
                 "format": ckpt.format,
@@ -378,7 +420,16 @@ class Model(_Held):
         comment: str | None = None,
         metadata: dict[str, Any] | None = None,
         aliases: Iterable[str] = (),
+        base: BaseArg = None,
+        relation: str | None = None,
     ) -> ModelVersion:
+        """Register ``checkpoint`` as the next version.
+
+        ``base`` names the version(s) it was made from (``"llama:3"``,
+        ``"llama:production"``, ``"llama"`` for the newest, or a list for a
+        merge), resolved to concrete versions now; ``relation`` is one of
+        ``finetune``, ``adapter``, ``quantized``, ``merge``, ``distilled``.
+        """
         uuid = checkpoint.uuid if isinstance(checkpoint, Checkpoint) else checkpoint
         if isinstance(aliases, str):
             aliases = [aliases]
@@ -390,6 +441,7 @@ class Model(_Held):
                 "comment": comment,
                 "metadata": metadata or {},
                 "aliases": list(aliases),
+                "bases": base_refs(base, relation),
             },
         )
         info = self._client.register_version(self.name, request)
@@ -616,6 +668,11 @@ class Registry:
         """``NAME``, ``NAME:latest``, ``NAME:<alias>``, ``NAME:<n>`` or ``NAME:v<n>``."""
         name, version = split_model_ref(ref)
         return ModelVersion(self._client, self._client.get_version(name, str(version)))
+
+    def get_lineage(self, ref: str, depth: int = 3, max_nodes: int = 200) -> DescribeLineage:
+        """The lineage graph around ``NAME[:ref]`` (see :meth:`ModelVersion.lineage_graph`)."""
+        name, version = split_model_ref(ref)
+        return self._client.get_lineage(name, str(version), depth, max_nodes)
 
     # checkpoints
 

@@ -30,12 +30,15 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
+from . import graph
 from .artifacts import BlobStore, open_blob_store
 from .config import RegistryConfig
 from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from .policy import Policy
 from .schemas import (
+    MAX_LINEAGE_NODES,
     AliasName,
+    BaseRef,
     BlobInfo,
     ChangesQuery,
     CheckName,
@@ -45,9 +48,11 @@ from .schemas import (
     CreateModel,
     DescribeCheckpoint,
     DescribeIdentity,
+    DescribeLineage,
     DescribeModel,
     DescribeVersion,
     GarbageCollected,
+    LineageQuery,
     ListActionsResponse,
     ListChangesResponse,
     ListCheckpointsResponse,
@@ -58,8 +63,10 @@ from .schemas import (
     ListVersionsResponse,
     PatchMetadata,
     RegisterVersion,
+    Relation,
     SchemaRevision,
     SetAlias,
+    SetBases,
     UpdateModel,
     UpdateVersion,
     VersionRef,
@@ -67,8 +74,10 @@ from .schemas import (
     check_metadata,
     parse,
     parse_version_ref,
+    split_model_ref,
 )
 from .store import LockedModel, LockedVersion, SqlStore, Store, Transaction
+from .store.relations import Edge, VersionKey
 
 Change = tuple[str, dict[str, Any]]
 log = logging.getLogger(__name__)
@@ -382,10 +391,12 @@ class RegistryService:
             checkpoint_id = tx.checkpoint_id(request.checkpoint_uuid)
             if checkpoint_id is None:
                 raise _no_checkpoint(request.checkpoint_uuid)
+            bases = self._resolve_bases(tx, request.bases)
             number = allocated.number
             version_id = tx.insert_version(
                 allocated.model_id, number, checkpoint_id, request, user, _now()
             )
+            tx.set_bases(version_id, bases)
             registered = {"model": model_name, "version": number}
             payload = {**registered, "checkpoint": request.checkpoint_uuid}
             changes = [self._record(tx, "version.registered", payload, user)]
@@ -464,6 +475,97 @@ class RegistryService:
             tx.set_version_metadata(version.id, _merge(version.metadata, patch), user)
 
         return self._edit_version(model_name, ref, apply, ["metadata"])
+
+    # --- lineage ----------------------------------------------------------
+
+    @staticmethod
+    def _resolve_bases(tx: Transaction, bases: list[BaseRef]) -> list[tuple[VersionKey, Relation]]:
+        """Each ``NAME[:ref]`` as the concrete version it names now; a repeat is refused."""
+        resolved: list[tuple[VersionKey, Relation]] = []
+        for base in bases:
+            name, ref = split_model_ref(base.ref)
+            key = tx.version_key(name, ref, hold=True)
+            if key is None:
+                if tx.model_id(name) is None:
+                    raise NotFoundError(f"base {base.ref!r}: no model named {name!r}")
+                raise NotFoundError(f"base {base.ref!r}: {_no_version(name, ref).message}")
+            if any(key.id == seen.id for seen, _ in resolved):
+                raise ValidationError(f"base {key.node} is given twice")
+            resolved.append((key, base.relation))
+        return resolved
+
+    @staticmethod
+    def _descendants(tx: Transaction, version_id: int) -> set[int]:
+        """Every version made, directly or not, from ``version_id``."""
+        found: set[int] = set()
+        frontier = {version_id}
+        while frontier:
+            frontier = {e.version_id for e in tx.edges_down(frontier)} - found
+            found |= frontier
+        return found
+
+    def set_version_bases(
+        self, model_name: str, ref: VersionRef | int | str | None, request: SetBases
+    ) -> DescribeVersion:
+        """Replace a version's bases; a base that is the version or derives from it is refused."""
+
+        def apply(tx: Transaction, version: LockedVersion, user: str | None) -> None:
+            tx.hold_lineage()
+            bases = self._resolve_bases(tx, request.bases)
+            own = f"{model_name}:{version.version}"
+            if any(key.id == version.id for key, _ in bases):
+                raise ValidationError(f"version {own} cannot be its own base")
+            below = self._descendants(tx, version.id)
+            for key, _ in bases:
+                if key.id in below:
+                    raise ValidationError(
+                        f"base {key.node} was itself made from {own}: that would be a cycle"
+                    )
+            tx.set_bases(version.id, bases)
+
+        return self._edit_version(model_name, ref, apply, ["bases"])
+
+    def get_lineage(
+        self,
+        model_name: str,
+        ref: VersionRef | int | str | None = None,
+        depth: int = 3,
+        max_nodes: int = MAX_LINEAGE_NODES,
+    ) -> DescribeLineage:
+        """The version's ancestors and descendants, ``depth`` steps each way at most.
+
+        Walked one level at a time (one query per level and direction) and
+        bounded by ``max_nodes`` versions, so a popular base with
+        thousands of fine-tunes answers quickly with ``truncated`` set.
+        """
+        version_ref = _as_ref(ref)
+        query = parse(LineageQuery, {"depth": depth, "max_nodes": max_nodes})
+        with self.store.read() as tx:
+            root = tx.version_key(model_name, version_ref)
+            if root is None:
+                if tx.model_id(model_name) is None:
+                    raise _no_model(model_name)
+                raise _no_version(model_name, version_ref)
+            seen = {root.id}
+            edges: dict[tuple[int, str], Edge] = {}
+            truncated = False
+            for up in (True, False):
+                step = tx.edges_up if up else tx.edges_down
+                frontier = {root.id}
+                for _ in range(query.depth):
+                    found, frontier = step(frontier), set()
+                    for edge in found:
+                        other = edge.base_id if up else edge.version_id
+                        if other is not None and other not in seen:
+                            if len(seen) >= query.max_nodes:
+                                truncated = True
+                                continue
+                            seen.add(other)
+                            frontier.add(other)
+                        edges[edge.version_id, edge.base_node] = edge
+                truncated = truncated or bool(frontier and step(frontier))
+            versions = tx.versions_by_ids(seen)
+        return graph.lineage(root.node, versions, edges.values(), truncated)
 
     def delete_version(self, model_name: str, ref: VersionRef | int | str | None) -> None:
         version_ref = _as_ref(ref)

@@ -169,6 +169,7 @@ def test_a_readonly_user_may_read_and_nothing_else(
     name = anas_model.name
     before = snapshot(rita, name)
     assert rita.get_model(name).get_version("production").version == 1
+    assert rita.get_lineage(f"{name}:2").root == f"{name}:2"
     assert [m.name for m in rita.get_models(name=ns)] == [name]
     model = rita.get_model(name)
     version = model.get_version(2)
@@ -185,6 +186,7 @@ def test_a_readonly_user_may_read_and_nothing_else(
         lambda: model.remove_alias("production"),
         lambda: version.set_notes("x"),
         lambda: version.add_metadata({"k": 1}),
+        lambda: version.set_bases(f"{name}:1"),
         lambda: version.delete(),
         lambda: model.archive(),
         lambda: model.add_maintainer(RITA),

@@ -8,7 +8,15 @@ from typing import Any, TextIO
 
 import click
 
-from ..schemas import DescribeModel, DescribeVersion, ModelSortBy, OrderBy
+from ..schemas import (
+    MAX_LINEAGE_DEPTH,
+    DescribeLineage,
+    DescribeModel,
+    DescribeVersion,
+    ModelSortBy,
+    OrderBy,
+    Relation,
+)
 from ..sdk import Model, ModelVersion
 from . import tables
 from .app import CONTEXT_SETTINGS, Invocation, OrderedGroup, registry_command
@@ -187,6 +195,18 @@ def update(
 @click.option("--name", "version_name", metavar="TEXT", help="A name for this version.")
 @click.option("--comment", metavar="TEXT", help="A comment on this version.")
 @click.option("--metadata", type=JSON_OBJECT, help="A JSON object of version metadata.")
+@click.option(
+    "--base",
+    "bases",
+    multiple=True,
+    metavar="REF",
+    help="The version it was made from (NAME:3, NAME:alias, NAME); repeatable for a merge.",
+)
+@click.option(
+    "--relation",
+    type=click.Choice([r.value for r in Relation]),
+    help="How it was made from --base (default: finetune; merge for several bases).",
+)
 def register_version(
     inv: Invocation,
     name: str,
@@ -195,15 +215,52 @@ def register_version(
     version_name: str | None,
     comment: str | None,
     metadata: dict[str, Any] | None,
+    bases: tuple[str, ...],
+    relation: str | None,
 ) -> None:
     """Register a checkpoint as the next version of a model.
 
-    Prints the new version number; --alias points aliases at it at once.
+    Prints the new version number; --alias points aliases at it at once,
+    --base records the version(s) it was made from.
     """
     version = inv.registry.get_model(name).register_version(
-        checkpoint_uuid, name=version_name, comment=comment, metadata=metadata, aliases=aliases
+        checkpoint_uuid,
+        name=version_name,
+        comment=comment,
+        metadata=metadata,
+        aliases=aliases,
+        base=list(bases) or None,
+        relation=relation,
     )
     inv.emit(version.info, f"Registered {version.model_name} version {version.version}")
+
+
+def lineage_lines(graph: DescribeLineage) -> str:
+    """One line per relation, bases first (by layer), then the nodes with no relation shown."""
+    layer = {node.id: node.layer for node in graph.nodes}
+    gone = {node.id for node in graph.nodes if node.deleted}
+    name = lambda node_id: f"{node_id} (deleted)" if node_id in gone else node_id  # noqa: E731
+    edges = sorted(graph.edges, key=lambda e: (layer[e.base], e.base, e.derived))
+    lines = [f"{name(e.base)} --{e.relation.value}--> {name(e.derived)}" for e in edges]
+    if not lines:
+        lines = [f"{graph.root}: no recorded base, and nothing was made from it"]
+    if graph.truncated:
+        lines.append("… more beyond: raise --depth or start from a version at the edge")
+    return "\n".join(lines)
+
+
+@registry_command(model, "lineage")
+@click.argument("ref", metavar="NAME[:VERSION]")
+@click.option(
+    "--depth", type=click.IntRange(1, MAX_LINEAGE_DEPTH), default=3, help="Steps each way."
+)
+def lineage(inv: Invocation, ref: str, depth: int) -> None:
+    """Show a version's bases and descendants.
+
+    NAME is its newest version; NAME:3 and NAME:alias name one.
+    """
+    graph = inv.registry.get_lineage(ref, depth=depth)
+    inv.emit(graph, lambda: lineage_lines(graph))
 
 
 @registry_command(model, "list-versions")

@@ -43,6 +43,7 @@ from ..schemas import (
     CreateModel,
     DescribeCheckpoint,
     DescribeIdentity,
+    DescribeLineage,
     DescribeModel,
     DescribeVersion,
     GarbageCollected,
@@ -57,6 +58,7 @@ from ..schemas import (
     RegisterVersion,
     SchemaRevision,
     SetAlias,
+    SetBases,
     UpdateModel,
     UpdateVersion,
 )
@@ -272,6 +274,18 @@ class HttpClient:
 
     def delete_version(self, model_name: str, ref: VersionKey) -> None:
         self.call("delete_version", model_name, ref)
+
+    def set_version_bases(
+        self, model_name: str, ref: VersionKey, request: SetBases
+    ) -> DescribeVersion:
+        return self.call("set_version_bases", model_name, ref, body=request)
+
+    def get_lineage(
+        self, model_name: str, ref: VersionKey = None, depth: int = 3, max_nodes: int = 200
+    ) -> DescribeLineage:
+        return self.call(
+            "get_lineage", model_name, ref, query={"depth": depth, "max_nodes": max_nodes}
+        )
 
     def set_alias(self, model_name: str, alias: str, request: SetAlias) -> DescribeVersion:
         return self.call("set_alias", model_name, alias, body=request)

@@ -33,6 +33,8 @@ class LocalClient:
         self.update_version = service.update_version
         self.patch_version_metadata = service.patch_version_metadata
         self.delete_version = service.delete_version
+        self.set_version_bases = service.set_version_bases
+        self.get_lineage = service.get_lineage
         self.set_alias = service.set_alias
         self.remove_alias = service.remove_alias
         self.get_history = service.get_history

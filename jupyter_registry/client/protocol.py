@@ -20,6 +20,7 @@ from ..schemas import (
     CreateModel,
     DescribeCheckpoint,
     DescribeIdentity,
+    DescribeLineage,
     DescribeModel,
     DescribeVersion,
     GarbageCollected,
@@ -35,6 +36,7 @@ from ..schemas import (
     RegisterVersion,
     SchemaRevision,
     SetAlias,
+    SetBases,
     UpdateModel,
     UpdateVersion,
 )
@@ -90,6 +92,12 @@ class RegistryClient(AdminClient, Protocol):
         self, model_name: str, ref: VersionKey, patch: PatchMetadata
     ) -> DescribeVersion: ...
     def delete_version(self, model_name: str, ref: VersionKey) -> None: ...
+    def set_version_bases(
+        self, model_name: str, ref: VersionKey, request: SetBases
+    ) -> DescribeVersion: ...
+    def get_lineage(
+        self, model_name: str, ref: VersionKey = None, depth: int = 3, max_nodes: int = 200
+    ) -> DescribeLineage: ...
     def set_alias(self, model_name: str, alias: str, request: SetAlias) -> DescribeVersion: ...
     def remove_alias(self, model_name: str, alias: str) -> None: ...
     def get_history(

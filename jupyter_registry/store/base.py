@@ -7,7 +7,7 @@ MLflow's ``AbstractStore`` does for its ``SqlAlchemyStore``, only smaller).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -21,9 +21,11 @@ from ..schemas import (
     DescribeVersion,
     ListModelsQuery,
     RegisterVersion,
+    Relation,
     VersionRef,
 )
 from .totals import Total
+from .relations import Edge, VersionKey
 from .transaction import Allocation, LockedModel, LockedVersion
 
 User = str | None
@@ -77,6 +79,15 @@ class Transaction(Protocol):
     def delete_version(self, version_id: int) -> None: ...
     def set_alias(self, model_id: int, alias: str, version_id: int) -> None: ...
     def remove_alias(self, model_id: int, alias: str) -> bool: ...
+
+    def version_key(
+        self, model_name: str, ref: VersionRef, hold: bool = False
+    ) -> VersionKey | None: ...
+    def set_bases(self, version_id: int, bases: Sequence[tuple[VersionKey, Relation]]) -> None: ...
+    def edges_up(self, version_ids: Iterable[int]) -> list[Edge]: ...
+    def edges_down(self, version_ids: Iterable[int]) -> list[Edge]: ...
+    def versions_by_ids(self, version_ids: Iterable[int]) -> dict[int, DescribeVersion]: ...
+    def hold_lineage(self) -> None: ...
 
     def add_action(
         self,

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from ..schemas import (
     CheckpointFile,
     DescribeAction,
+    DescribeBase,
     DescribeCheckpoint,
     DescribeModel,
     DescribeVersion,
@@ -91,19 +92,32 @@ def describe_checkpoints(db: Connection, rows: Sequence[Any]) -> list[DescribeCh
 
 
 def describe_versions(
-    db: Connection, rows: Sequence[Any], model_name: str
+    db: Connection, rows: Sequence[Any], model_name: str | None
 ) -> list[DescribeVersion]:
-    """Rows of :data:`statements.VERSIONS`, with their aliases and checkpoints."""
+    """Rows of :data:`statements.VERSIONS`, with their aliases, bases and checkpoints.
+
+    ``model_name`` None: the rows are of several models and carry a ``model_name`` column.
+    """
     aliases: dict[int, list[str]] = {row.id: [] for row in rows}
+    bases: dict[int, list[DescribeBase]] = {row.id: [] for row in rows}
     if aliases:
         for version_id, alias in db.execute(
             sql.ALIASES_OF_VERSIONS[db.dialect.name], {"ids": list(aliases)}
         ):
             aliases[version_id].append(alias)
+        for base in db.execute(sql.BASES_OF_VERSIONS, {"ids": list(aliases)}):
+            bases[base.version_id].append(
+                DescribeBase(
+                    model_name=base.base_model,
+                    version=base.base_version,
+                    relation=base.relation,
+                    deleted=bool(base.deleted),
+                )
+            )
     checkpoints = describe_checkpoints(db, rows)
     return [
         DescribeVersion(
-            model_name=model_name,
+            model_name=model_name or row.model_name,
             version=row.version,
             name=row.name,
             comment=row.comment,
@@ -114,6 +128,7 @@ def describe_versions(
             checkpoint=checkpoint,
             created_by=row.created_by,
             updated_by=row.updated_by,
+            bases=bases[row.id],
         )
         for row, checkpoint in zip(rows, checkpoints, strict=True)
     ]

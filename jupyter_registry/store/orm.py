@@ -227,3 +227,25 @@ class ActionRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JsonValue, default=dict)
 
     __table_args__ = (Index("ix_model_actions_model_name", "model_name", "id"),)
+
+
+class RelationRow(Base):
+    """A version's base: ``version_id`` was made from ``base_id`` by ``relation``.
+
+    ``base_model``/``base_version`` name the base as it is called now (kept on
+    rename); deleting the base sets ``base_id`` to NULL and keeps the row, so
+    the derived version still says where it came from (SPEC §9).
+    """
+
+    __tablename__ = "version_relations"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    base_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="SET NULL"), index=True
+    )
+    base_model: Mapped[str] = mapped_column(String(128))
+    base_version: Mapped[int] = mapped_column(Integer)
+    relation: Mapped[str] = mapped_column(String(16))

@@ -39,6 +39,7 @@ from .orm import (
     LabelRow,
     MaintainerRow,
     ModelRow,
+    RelationRow,
     UTCDateTime,
     VersionRow,
 )
@@ -124,6 +125,18 @@ ALIASES_OF_VERSIONS = _by_dialect(
         .where(_among_ids(AliasRow.version_id, dialect))
         .order_by(AliasRow.alias)
     )
+)
+# a version's bases, in the order given; a NULL base_id is a deleted base
+BASES_OF_VERSIONS = (
+    select(
+        RelationRow.version_id,
+        RelationRow.base_model,
+        RelationRow.base_version,
+        RelationRow.relation,
+        RelationRow.base_id.is_(None).label("deleted"),
+    )
+    .where(RelationRow.version_id.in_(bindparam("ids", expanding=True)))
+    .order_by(RelationRow.version_id, RelationRow.position)
 )
 MODEL_ID = select(ModelRow.id).where(ModelRow.name == bindparam("name"))
 # Model columns plus version count and latest number. Core rows, not ORM

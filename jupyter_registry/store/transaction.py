@@ -42,6 +42,7 @@ from .orm import (
     VersionRow,
 )
 from .totals import Total, page_total
+from .relations import RelationQueries
 
 BLOB_LOCK_ID = 0x6A7262626C6F  # "jrbblo": gc vs checkpoint creation
 
@@ -108,7 +109,7 @@ def _model_order(query: ListModelsQuery) -> list[ColumnElement[Any]]:
     return order
 
 
-class SqlTransaction:
+class SqlTransaction(RelationQueries):
     """The registry's queries, run on one connection inside one transaction."""
 
     def __init__(self, db: Connection) -> None:
@@ -219,6 +220,7 @@ class SqlTransaction:
             raise ConflictError(f"a model named {new!r} already exists") from None
         actions = ActionRow.__table__
         self.db.execute(update(actions).where(actions.c.model_name == old).values(model_name=new))
+        self.rename_bases(model_id, old, new)
 
     def maintainers(self, model_id: int) -> list[str]:
         """The model's maintainers, in the order they became maintainers."""

@@ -1,7 +1,8 @@
-"""Notebook views of the registry: ``ModelList``, ``VersionTable``, ``ModelCard``."""
+"""Notebook views of the registry: ModelList, VersionTable, ModelCard, LineageView."""
 
 from __future__ import annotations
 
+from .lineage import LineageView
 from .views import ModelCard, ModelList, VersionTable
 
-__all__ = ["ModelCard", "ModelList", "VersionTable"]
+__all__ = ["LineageView", "ModelCard", "ModelList", "VersionTable"]

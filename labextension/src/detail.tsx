@@ -19,6 +19,7 @@ import {
 } from './components';
 import { aliasDialog, confirmDialog, registerVersionDialog } from './dialogs';
 import type { IPanelContext } from './context';
+import { VersionLineage } from './lineage';
 import { aliasRefusal, maintainerRefusal, writeRefusal } from './permissions';
 import type { Refusal } from './permissions';
 import type { DescribeIdentity, DescribeModel, DescribeVersion } from './types';
@@ -28,8 +29,21 @@ export function ModelDetail(props: {
   name: string;
   tick: number;
   onBack: () => void;
+  /** the version whose lineage is shown (opened from another model's lineage graph) */
+  version?: number | null;
+  /** open a model at a version (a click on a node of a lineage graph) */
+  onOpenVersion?: (name: string, version: number) => void;
 }): JSX.Element {
   const { ctx, name } = props;
+  const [lineageOf, setLineageOf] = useState<number | null>(props.version ?? null);
+  useEffect(() => setLineageOf(props.version ?? null), [props.version]);
+  const openVersion = (model: string, version: number) => {
+    if (model === name || !props.onOpenVersion) {
+      setLineageOf(version);
+    } else {
+      props.onOpenVersion(model, version);
+    }
+  };
   const [model, setModel] = useState<DescribeModel | null>(null);
   const [identity, setIdentity] = useState<DescribeIdentity | null>(null);
   const [versions, setVersions] = useState<DescribeVersion[]>([]);
@@ -340,6 +354,7 @@ export function ModelDetail(props: {
             aliasing={writing}
             deleting={deletingVersions}
             onSnippet={v => ctx.insertSnippet(`${name}:${v}`)}
+            onLineage={setLineageOf}
           />
           {totalVersions > versions.length && (
             <p className="jp-RegistryPanel-empty">
@@ -348,6 +363,30 @@ export function ModelDetail(props: {
             </p>
           )}
         </Section>
+
+        {lineageOf !== null && (
+          <Section
+            title={`Lineage of v${lineageOf}`}
+            label="Lineage"
+            actions={
+              <button
+                className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
+                aria-label="Close the lineage"
+                onClick={() => setLineageOf(null)}
+              >
+                ×
+              </button>
+            }
+          >
+            <VersionLineage
+              ctx={ctx}
+              name={name}
+              version={lineageOf}
+              tick={props.tick + reloads}
+              onOpen={openVersion}
+            />
+          </Section>
+        )}
       </div>
     </div>
   );
@@ -389,6 +428,7 @@ function VersionTable(props: {
   onRemoveAlias: (alias: string) => void;
   onDelete: (version: number) => void;
   onSnippet: (version: number) => void;
+  onLineage: (version: number) => void;
   /** why removing this alias is refused, or null */
   aliasRefusal: (alias: string) => Refusal;
   /** why setting aliases is refused (read-only), or null */
@@ -450,6 +490,18 @@ function VersionTable(props: {
                   onClick={() => props.onSnippet(v.version)}
                 >
                   Snippet
+                </button>
+                <button
+                  className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
+                  aria-label={`Lineage of v${v.version}`}
+                  title={
+                    v.bases?.length
+                      ? `Made from ${v.bases.map(b => `${b.model_name}:${b.version} (${b.relation})`).join(', ')}`
+                      : 'Show what this version was made from and what was made from it'
+                  }
+                  onClick={() => props.onLineage(v.version)}
+                >
+                  Lineage
                 </button>
                 <button
                   className="jp-Button jp-mod-styled jp-mod-warn jp-RegistryPanel-small"

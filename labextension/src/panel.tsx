@@ -215,7 +215,8 @@ function RegistryView(props: {
   ctx: IPanelContext;
   tick: number;
   selected: string | null;
-  onSelect: (name: string | null) => void;
+  version: number | null;
+  onSelect: (name: string | null, version?: number | null) => void;
   onCreate: () => void;
   onRefresh: () => void;
 }): JSX.Element {
@@ -236,6 +237,8 @@ function RegistryView(props: {
           name={props.selected}
           tick={props.tick}
           onBack={() => props.onSelect(null)}
+          version={props.version}
+          onOpenVersion={props.onSelect}
         />
       )}
     </div>
@@ -275,9 +278,10 @@ export class RegistryPanel extends ReactWidget {
     this.update();
   }
 
-  /** Show the detail of model `name` (or the list when `null`). */
-  open(name: string | null): void {
+  /** Show the detail of model `name` (or the list when `null`), with `version`'s lineage. */
+  open(name: string | null, version: number | null = null): void {
     this._selected = name;
+    this._version = version;
     this.update();
   }
 
@@ -305,7 +309,8 @@ export class RegistryPanel extends ReactWidget {
         ctx={this._ctx}
         tick={this._tick}
         selected={this._selected}
-        onSelect={name => this.open(name)}
+        version={this._version}
+        onSelect={(name, version) => this.open(name, version)}
         onCreate={() => void this.createModel()}
         onRefresh={() => this.refresh()}
       />
@@ -315,4 +320,5 @@ export class RegistryPanel extends ReactWidget {
   private _tick = 0;
   private _selected: string | null = null;
   private readonly _live: LiveUpdates;
+  private _version: number | null = null;
 }

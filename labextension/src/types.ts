@@ -24,6 +24,8 @@ export type ApiPath =
   | "/models/{name}/metadata"
   | "/models/{name}/versions"
   | "/models/{name}/versions/{ref}"
+  | "/models/{name}/versions/{ref}/bases"
+  | "/models/{name}/versions/{ref}/lineage"
   | "/models/{name}/versions/{ref}/metadata";
 
 /**
@@ -42,6 +44,7 @@ export const OPERATIONS = {
   get_checkpoint: { method: "GET", path: "/checkpoints/{checkpoint_uuid}" },
   get_history: { method: "GET", path: "/models/{name}/history" },
   get_identity: { method: "GET", path: "/identity" },
+  get_lineage: { method: "GET", path: "/models/{name}/versions/{ref}/lineage" },
   get_model: { method: "GET", path: "/models/{name}" },
   get_version: { method: "GET", path: "/models/{name}/versions/{ref}" },
   list_changes: { method: "GET", path: "/changes" },
@@ -57,6 +60,7 @@ export const OPERATIONS = {
   remove_alias: { method: "DELETE", path: "/models/{name}/aliases/{alias}" },
   remove_maintainer: { method: "DELETE", path: "/models/{name}/maintainers/{user}" },
   set_alias: { method: "PUT", path: "/models/{name}/aliases/{alias}" },
+  set_version_bases: { method: "PUT", path: "/models/{name}/versions/{ref}/bases" },
   update_model: { method: "PATCH", path: "/models/{name}" },
   update_version: { method: "PATCH", path: "/models/{name}/versions/{ref}" },
   upgrade_schema: { method: "POST", path: "/admin/migrate" }
@@ -131,6 +135,12 @@ export interface Operations {
     query: Record<string, never>;
     body: never;
     response: DescribeIdentity;
+  };
+  get_lineage: {
+    path: { name: string; ref: string };
+    query: { depth?: number; max_nodes?: number };
+    body: never;
+    response: DescribeLineage;
   };
   get_model: {
     path: { name: string };
@@ -231,6 +241,12 @@ export interface Operations {
     body: SetAlias;
     response: DescribeVersion;
   };
+  set_version_bases: {
+    path: { name: string; ref: string };
+    query: Record<string, never>;
+    body: SetBases;
+    response: DescribeVersion;
+  };
   update_model: {
     path: { name: string };
     query: Record<string, never>;
@@ -249,6 +265,18 @@ export interface Operations {
     body: never;
     response: SchemaRevision;
   };
+}
+
+/**
+ * A base to derive from: ``NAME`` (its newest version), ``NAME:3`` or ``NAME:alias``.
+ *
+ * The service resolves it to one concrete version when the relation is
+ * recorded, so a later alias move or new version never changes a lineage.
+ */
+export interface BaseRef {
+  /** NAME, NAME:latest, NAME:<n>, NAME:v<n> or NAME:<alias> */
+  ref: string;
+  relation: Relation;
 }
 
 export interface BlobInfo {
@@ -308,6 +336,19 @@ export interface DescribeAction {
   details: Record<string, unknown>;
 }
 
+/**
+ * One base of a version; ``deleted`` when that version was deleted since.
+ *
+ * A deleted base keeps its edge (with the name and number it had), so a
+ * lineage never silently loses where a version came from.
+ */
+export interface DescribeBase {
+  model_name: string;
+  version: number;
+  relation: Relation;
+  deleted?: boolean;
+}
+
 export interface DescribeCheckpoint {
   uuid: string;
   resources: Record<string, number>;
@@ -335,6 +376,19 @@ export interface DescribeIdentity {
   role: string;
   protected_aliases: Array<string>;
   trusted_users: Array<string>;
+}
+
+/**
+ * A version's ancestors and descendants up to ``depth`` steps each way.
+ *
+ * ``truncated`` says the walk stopped at the depth or the node limit with
+ * more to see (ask again from a node at the edge).
+ */
+export interface DescribeLineage {
+  root: string;
+  nodes: Array<LineageNode>;
+  edges: Array<LineageEdge>;
+  truncated?: boolean;
 }
 
 export interface DescribeModel {
@@ -366,6 +420,7 @@ export interface DescribeVersion {
   checkpoint: DescribeCheckpoint;
   created_by?: string | null;
   updated_by?: string | null;
+  bases?: Array<DescribeBase>;
 }
 
 /**
@@ -382,6 +437,41 @@ export interface ErrorDetail {
 
 export interface GarbageCollected {
   deleted: Array<string>;
+}
+
+/**
+ * ``derived`` was made from ``base`` by ``relation`` (node ids).
+ */
+export interface LineageEdge {
+  base: string;
+  derived: string;
+  relation: Relation;
+}
+
+/**
+ * A version in a lineage graph, with what was captured where it was made.
+ */
+export interface LineageNode {
+  /** NAME:VERSION */
+  id: string;
+  model_name: string;
+  version: number;
+  layer?: number;
+  deleted?: boolean;
+  name?: string | null;
+  aliases?: Array<string>;
+  created_by?: string | null;
+  creation_time?: string | null;
+  framework?: string | null;
+  format?: string | null;
+  checkpoint?: string | null;
+  run?: string | null;
+  notebook?: string | null;
+  execution_count?: number | null;
+  script?: string | null;
+  git?: Record<string, unknown> | null;
+  packages?: Record<string, string>;
+  metrics?: Record<string, unknown>;
 }
 
 export interface ListActionsResponse {
@@ -433,7 +523,13 @@ export interface RegisterVersion {
   /** A JSON object of at most 1048576 bytes serialised, nested at most 32 levels, with finite numbers and no NUL characters */
   metadata?: Record<string, unknown>;
   aliases?: Array<string>;
+  bases?: Array<BaseRef>;
 }
+
+/**
+ * How a version was made from its base (SPEC §9).
+ */
+export type Relation = "finetune" | "adapter" | "quantized" | "merge" | "distilled";
 
 export interface SchemaRevision {
   revision: string;
@@ -441,6 +537,13 @@ export interface SchemaRevision {
 
 export interface SetAlias {
   version: number;
+}
+
+/**
+ * Replace a version's bases (an empty list removes them).
+ */
+export interface SetBases {
+  bases: Array<BaseRef>;
 }
 
 /**

@@ -40,6 +40,7 @@ from .schemas import (
     DescribeCheckpoint,
     DescribeIdentity,
     DescribeModel,
+    DescribeTensors,
     DescribeVersion,
     GarbageCollected,
     ListActionsResponse,
@@ -54,6 +55,7 @@ from .schemas import (
     RegisterVersion,
     SchemaRevision,
     SetAlias,
+    TensorsQuery,
     UpdateModel,
     UpdateVersion,
     check_alias,
@@ -391,6 +393,17 @@ OPERATIONS: tuple[Operation, ...] = (
         "Describe a checkpoint",
         response=DescribeCheckpoint,
         errors=(404,),
+    ),
+    Operation(
+        "get_tensors",
+        "GET",
+        "checkpoints/{checkpoint_uuid}/safetensors",
+        "A safetensors file's tensor names, dtypes, shapes and parameter count, "
+        "read from its header alone",
+        query=TensorsQuery,
+        query_fields=True,
+        response=DescribeTensors,
+        errors=(400, 404),
     ),
     Operation(
         "delete_checkpoint",

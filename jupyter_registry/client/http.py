@@ -43,6 +43,7 @@ from ..schemas import (
     DescribeCheckpoint,
     DescribeIdentity,
     DescribeModel,
+    DescribeTensors,
     DescribeVersion,
     GarbageCollected,
     ListActionsResponse,
@@ -352,6 +353,9 @@ class HttpClient:
 
     def delete_checkpoint(self, checkpoint_uuid: str) -> None:
         self.call("delete_checkpoint", checkpoint_uuid)
+
+    def get_tensors(self, checkpoint_uuid: str, path: str) -> DescribeTensors:
+        return self.call("get_tensors", checkpoint_uuid, query={"path": path})
 
     # --- administration -----------------------------------------------------
 

@@ -20,6 +20,7 @@ from ..schemas import (
     DescribeCheckpoint,
     DescribeIdentity,
     DescribeModel,
+    DescribeTensors,
     DescribeVersion,
     GarbageCollected,
     ListActionsResponse,
@@ -102,3 +103,4 @@ class RegistryClient(AdminClient, Protocol):
         self, run: str | None = None, limit: int | None = None
     ) -> ListCheckpointsResponse: ...
     def delete_checkpoint(self, checkpoint_uuid: str) -> None: ...
+    def get_tensors(self, checkpoint_uuid: str, path: str) -> DescribeTensors: ...

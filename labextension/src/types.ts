@@ -13,6 +13,7 @@ export type ApiPath =
   | "/blobs/{sha256}"
   | "/checkpoints"
   | "/checkpoints/{checkpoint_uuid}"
+  | "/checkpoints/{checkpoint_uuid}/safetensors"
   | "/identity"
   | "/models"
   | "/models/{name}"
@@ -42,6 +43,7 @@ export const OPERATIONS = {
   get_history: { method: "GET", path: "/models/{name}/history" },
   get_identity: { method: "GET", path: "/identity" },
   get_model: { method: "GET", path: "/models/{name}" },
+  get_tensors: { method: "GET", path: "/checkpoints/{checkpoint_uuid}/safetensors" },
   get_version: { method: "GET", path: "/models/{name}/versions/{ref}" },
   list_checkpoints: { method: "GET", path: "/checkpoints" },
   list_maintainers: { method: "GET", path: "/models/{name}/maintainers" },
@@ -135,6 +137,12 @@ export interface Operations {
     query: Record<string, never>;
     body: never;
     response: DescribeModel;
+  };
+  get_tensors: {
+    path: { checkpoint_uuid: string };
+    query: { path?: string };
+    body: never;
+    response: DescribeTensors;
   };
   get_version: {
     path: { name: string; ref: string };
@@ -346,6 +354,18 @@ export interface DescribeModel {
   maintainers?: Array<string>;
 }
 
+/**
+ * A safetensors file's tensors, read from its header alone (never the tensors' bytes).
+ */
+export interface DescribeTensors {
+  path: string;
+  size: number;
+  header_bytes: number;
+  parameters: number;
+  tensors: Array<TensorInfo>;
+  metadata: Record<string, string>;
+}
+
 export interface DescribeVersion {
   model_name: string;
   version: number;
@@ -423,6 +443,13 @@ export interface SchemaRevision {
 
 export interface SetAlias {
   version: number;
+}
+
+export interface TensorInfo {
+  name: string;
+  dtype: string;
+  shape: Array<number>;
+  parameters: number;
 }
 
 /**

@@ -250,22 +250,25 @@ def _numbers(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def export_readme(text: str, model_name: str, metrics: dict[str, Any]) -> str:
-    """A Hugging Face style README.md: the card's front matter and body.
+    """A Hugging Face style README.md: the card as written, front matter and body.
 
-    Without a ``model-index``, the numeric ``metrics`` (of the version the
-    export speaks for) fill one in, on the card's first dataset if it names one.
+    Without a ``model-index`` in the card, the numeric ``metrics`` (of the
+    version the export speaks for) fill one in, on the card's first dataset if
+    it names one; it is appended to the front matter, so the card's own lines
+    (and comments) stay as they were.
     """
     card = parse_card(text)
-    fields = dict(card.fields)
-    if "model-index" not in fields and _numbers(metrics):
-        result: dict[str, Any] = {"task": {"type": fields.get("pipeline_tag") or "other"}}
-        datasets = fields.get("datasets") or []
-        if datasets:
-            result["dataset"] = {"type": datasets[0], "name": datasets[0]}
-        result["metrics"] = _numbers(metrics)
-        fields["model-index"] = [{"name": model_name, "results": [result]}]
-    body = card.body if card.body.strip() else f"# {model_name}\n"
-    if not fields:
-        return body
-    front = yaml.safe_dump(fields, sort_keys=False, allow_unicode=True)
+    source, _, body = split_card(text)
+    if not text.strip():
+        body = f"# {model_name}\n"
+    if "model-index" in card.fields or not _numbers(metrics):
+        return text if text.strip() else body
+    result: dict[str, Any] = {"task": {"type": card.fields.get("pipeline_tag") or "other"}}
+    datasets = card.fields.get("datasets") or []
+    if datasets:
+        result["dataset"] = {"type": datasets[0], "name": datasets[0]}
+    result["metrics"] = _numbers(metrics)
+    index = [{"name": model_name, "results": [result]}]
+    added = yaml.safe_dump({"model-index": index}, sort_keys=False, allow_unicode=True)
+    front = (source or "") + ("" if not source or source.endswith("\n") else "\n") + added
     return f"---\n{front}---\n{body}"

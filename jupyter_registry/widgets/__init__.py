@@ -1,7 +1,7 @@
-"""Notebook views of the registry: ``ModelList``, ``VersionTable``, ``ModelCard``."""
+"""Notebook views: ``ModelList``, ``VersionTable``, ``ModelCard``, ``VersionPage``."""
 
 from __future__ import annotations
 
-from .views import ModelCard, ModelList, VersionTable
+from .views import ModelCard, ModelList, VersionPage, VersionTable
 
-__all__ = ["ModelCard", "ModelList", "VersionTable"]
+__all__ = ["ModelCard", "ModelList", "VersionPage", "VersionTable"]

@@ -10,7 +10,7 @@
 import React, { useRef, useState } from 'react';
 
 import { errorMessage } from './api';
-import { Markdown } from './components';
+import { Markdown, SaveCancel } from './components';
 import type { IPanelContext } from './context';
 
 const FENCE = /^---[ \t]*$/;
@@ -140,26 +140,15 @@ export function ModelCardEditor(props: {
       <div className="jp-RegistryPanel-error" role="alert">
         {error ?? ''}
       </div>
-      <div className="jp-RegistryPanel-buttons">
-        <button
-          className="jp-Button jp-mod-styled jp-RegistryPanel-secondary"
-          onClick={() => {
-            setDraft(null);
-            setError(null);
-          }}
-          disabled={busy}
-        >
-          Cancel
-        </button>
-        <button
-          className="jp-Button jp-mod-styled jp-mod-accept"
-          aria-label={`Save ${label}`}
-          onClick={() => void save()}
-          disabled={busy}
-        >
-          Save
-        </button>
-      </div>
+      <SaveCancel
+        label={label}
+        busy={busy}
+        onCancel={() => {
+          setDraft(null);
+          setError(null);
+        }}
+        onSave={() => void save()}
+      />
     </div>
   );
 }

@@ -153,23 +153,40 @@ export function EditableText(props: {
         autoFocus
         onChange={event => setDraft(event.target.value)}
       />
-      <div className="jp-RegistryPanel-buttons">
-        <button
-          className="jp-Button jp-mod-styled jp-RegistryPanel-secondary"
-          onClick={() => setDraft(null)}
-          disabled={busy}
-        >
-          Cancel
-        </button>
-        <button
-          className="jp-Button jp-mod-styled jp-mod-accept"
-          aria-label={`Save ${props.label}`}
-          onClick={() => void save()}
-          disabled={busy}
-        >
-          Save
-        </button>
-      </div>
+      <SaveCancel
+        label={props.label}
+        busy={busy}
+        onCancel={() => setDraft(null)}
+        onSave={() => void save()}
+      />
+    </div>
+  );
+}
+
+/** The Cancel and Save buttons under a text being edited (Save is named for `label`). */
+export function SaveCancel(props: {
+  label: string;
+  busy: boolean;
+  onCancel: () => void;
+  onSave: () => void;
+}): JSX.Element {
+  return (
+    <div className="jp-RegistryPanel-buttons">
+      <button
+        className="jp-Button jp-mod-styled jp-RegistryPanel-secondary"
+        onClick={props.onCancel}
+        disabled={props.busy}
+      >
+        Cancel
+      </button>
+      <button
+        className="jp-Button jp-mod-styled jp-mod-accept"
+        aria-label={`Save ${props.label}`}
+        onClick={props.onSave}
+        disabled={props.busy}
+      >
+        Save
+      </button>
     </div>
   );
 }

@@ -82,6 +82,7 @@ def test_card_editor_shows_a_front_matter_error_with_its_line_and_keeps_the_text
     fixed = BAD_CARD.replace("license: 3", "license: apache-2.0")
     editor.fill(fixed)
     card.get_by_role("button", name="Save notes").click()
+    card.get_by_role("button", name="Edit notes").wait_for()  # saved: the editor closed
     card.get_by_label("Front matter").get_by_text("license: apache-2.0").wait_for()
     assert reg.get_model("carded").notes == fixed
     assert [r.text for r in reg.get_model("carded").card_history()] == [CARD, fixed]
@@ -110,6 +111,7 @@ def test_version_page_edits_notes_and_metadata_and_lists_tensors(
     page.get_by_role("button", name="Edit version notes").click()
     page.get_by_role("textbox", name="version notes").fill("## Evaluated\n\nOn the **test** set.")
     page.get_by_role("button", name="Save version notes").click()
+    page.get_by_role("button", name="Edit version notes").wait_for()  # saved: the editor closed
     page.get_by_role("heading", name="Evaluated").wait_for()
     assert reg.get_model_version("paged:1").notes == "## Evaluated\n\nOn the **test** set."
 

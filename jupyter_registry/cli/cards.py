@@ -28,8 +28,9 @@ from .models import model
     help="Write the card as a Hugging Face style README.md to this file.",
 )
 def card(inv: Invocation, name: str, source: TextIO | None, target: Path | None) -> None:
-    """Show, set or export a model's card (its notes, with a YAML front matter).
+    """Show, set or export a model's card.
 
+    The card is the model's notes: Markdown under an optional YAML front matter.
     The front matter's fields (license, datasets, language, tags, base_model,
     intended_use, limitations, model-index) are checked; an error names its line.
     The export fills model-index from the production (else newest) version's
@@ -61,6 +62,9 @@ def tensors_table(info: DescribeTensors) -> str:
 @click.argument("version", metavar="VERSION")
 @click.argument("path", metavar="FILE")
 def tensors(inv: Invocation, name: str, version: str, path: str) -> None:
-    """List the tensors of a version's .safetensors FILE, read from its header alone."""
+    """List the tensors of a .safetensors file.
+
+    FILE is a file of version VERSION of model NAME; only its header is read.
+    """
     info = inv.registry.get_model(name).get_version(version).tensors(path)
     inv.emit(info, lambda: tensors_table(info))

@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import Backend
 from safetensors.numpy import save_file as save_numpy
 from safetensors.torch import save_file as save_torch
+from test_cli import assert_one_line_error, run, run_json
 
 from jupyter_registry import IntegrityError, NotFoundError, Registry, ValidationError
 from jupyter_registry.artifacts.safetensors_header import MAX_HEADER_BYTES
@@ -157,3 +159,14 @@ def test_a_versions_own_notes_and_metadata_are_edited_and_kept(
     assert again.metadata == {"reviewed": True}
     saved = [d for d in model.history()["details"] if "notes" in d]
     assert saved == [{"fields": ["notes"], "notes": "## Trained on\n\nmnist-v2"}]
+
+
+def test_cli_lists_a_files_tensors(backend: Backend, ns: str, weights: Path) -> None:
+    registry = backend.registry()
+    registry.create_model(f"{ns}m").register_version(registry.create_checkpoint(weights))
+    shown = run_json(backend, "model", "tensors", f"{ns}m", "1", "model.safetensors")
+    assert shown["parameters"] == 2753 and len(shown["tensors"]) == 4
+    table = run(backend, "model", "tensors", f"{ns}m", "latest", "model.safetensors").stdout
+    assert "encoder.weight" in table and "64 x 32" in table and "2,753 parameters" in table
+    refused = run(backend, "model", "tensors", f"{ns}m", "1", "README.md", code=1)
+    assert_one_line_error(refused, "README.md is not a readable safetensors file")

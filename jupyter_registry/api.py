@@ -42,6 +42,7 @@ from .schemas import (
     DescribeIdentity,
     DescribeLineage,
     DescribeModel,
+    DescribeTensors,
     DescribeVersion,
     GarbageCollected,
     LineageQuery,
@@ -59,6 +60,7 @@ from .schemas import (
     SchemaRevision,
     SetAlias,
     SetBases,
+    TensorsQuery,
     UpdateModel,
     UpdateVersion,
     check_alias,
@@ -415,6 +417,17 @@ OPERATIONS: tuple[Operation, ...] = (
         "Describe a checkpoint",
         response=DescribeCheckpoint,
         errors=(404,),
+    ),
+    Operation(
+        "get_tensors",
+        "GET",
+        "checkpoints/{checkpoint_uuid}/safetensors",
+        "A safetensors file's tensor names, dtypes, shapes and parameter count, "
+        "read from its header alone",
+        query=TensorsQuery,
+        query_fields=True,
+        response=DescribeTensors,
+        errors=(400, 404),
     ),
     Operation(
         "delete_checkpoint",

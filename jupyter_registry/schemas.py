@@ -488,6 +488,32 @@ class ListCheckpointsResponse(_Response):
     checkpoints: list[DescribeCheckpoint]
 
 
+class TensorsQuery(_Request):
+    """Which file of a checkpoint to read a safetensors header from."""
+
+    path: str = Field(min_length=1, max_length=1024)
+
+
+class TensorInfo(_Response):
+    name: str
+    dtype: str
+    shape: list[int]
+    #: elements in the tensor (the product of its shape)
+    parameters: int
+
+
+class DescribeTensors(_Response):
+    """A safetensors file's tensors, read from its header alone (never the tensors' bytes)."""
+
+    path: str
+    size: int
+    #: bytes read: the 8-byte length and the JSON header
+    header_bytes: int
+    parameters: int
+    tensors: list[TensorInfo]
+    metadata: dict[str, str]
+
+
 class BlobInfo(_Response):
     sha256: str
     size: int

@@ -18,6 +18,7 @@ from . import display
 from .artifacts import collect
 from .artifacts.cache import cached_checkpoint
 from .artifacts.materialize import write_checkpoint
+from .cards import CardRevision, ModelCard, export_readme, parse_card
 from .client.protocol import RegistryClient
 from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig
 from .errors import UntrustedCodeError, ValidationError
@@ -32,10 +33,12 @@ from .schemas import (
     CreateCheckpoint,
     CreateModel,
     DescribeBase,
+    DescribeAction,
     DescribeCheckpoint,
     DescribeIdentity,
     DescribeLineage,
     DescribeModel,
+    DescribeTensors,
     DescribeVersion,
     ListModelsQuery,
     ListModelsResponse,
@@ -205,6 +208,10 @@ class Checkpoint(_Held):
             f"alias ({protected}). Review the code, then load(trusted=True)"
         )
 
+    def tensors(self, path: str) -> DescribeTensors:
+        """A ``.safetensors`` file's tensors and parameter count, read from its header alone."""
+        return self._client.get_tensors(self.uuid, path)
+
     def delete(self) -> None:
         self._client.delete_checkpoint(self.uuid)
 
@@ -284,6 +291,15 @@ class ModelVersion(_Held):
 
     def set_alias(self, alias: str) -> None:
         self._info = self._client.set_alias(self.model_name, alias, SetAlias(version=self.version))
+
+    @property
+    def files(self) -> dict[str, int]:
+        """The checkpoint's files and their sizes in bytes."""
+        return {f.path: f.size for f in self._info.checkpoint.files}
+
+    def tensors(self, path: str) -> DescribeTensors:
+        """A ``.safetensors`` file's tensors and parameter count, read from its header alone."""
+        return self.checkpoint.tensors(path)
 
     def download(self, path: str | os.PathLike[str] | None = None) -> Path:
         return self.checkpoint.download(path)
@@ -393,6 +409,34 @@ class Model(_Held):
     def set_notes(self, notes: str) -> None:
         self._update(notes=notes)
 
+    def card(self) -> ModelCard:
+        """The notes as a model card: the front matter's fields and the Markdown body."""
+        return parse_card(self.notes)
+
+    def card_history(self) -> list[CardRevision]:
+        """Every saved text of the card (the notes), oldest first, with who saved it."""
+        return [
+            CardRevision(a.time, a.user, a.details["notes"])
+            for a in self._actions()
+            if a.action.startswith("model.") and "notes" in a.details
+        ]
+
+    def export_card(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The card as a Hugging Face style README.md, written to ``path`` if given.
+
+        Without a ``model-index`` in the card, the metrics of the version
+        aliased ``production`` (else the newest) fill one in.
+        """
+        self.reload()
+        metrics: dict[str, Any] = {}
+        if self.num_versions:
+            ref = "production" if "production" in self.aliases else None
+            metrics = self.get_version(ref).checkpoint.metrics
+        readme = export_readme(self.notes, self.name, metrics)
+        if path is not None:
+            Path(path).write_text(readme, encoding="utf-8")
+        return readme
+
     def set_labels(self, labels: Iterable[str]) -> None:
         if isinstance(labels, str):
             raise ValidationError("set_labels takes a list of labels, e.g. ['vision']")
@@ -485,12 +529,15 @@ class Model(_Held):
 
     def history(self) -> pd.DataFrame:
         """Every change to this model, its versions and aliases, oldest first, with who made it."""
-        actions = []
+        return _frames().actions_frame(self._actions())
+
+    def _actions(self) -> list[DescribeAction]:
+        actions: list[DescribeAction] = []
         while True:
             page = self._client.get_history(self.name, len(actions), PAGE_SIZE)
             actions.extend(page.actions)
             if not page.actions or len(actions) >= page.total:
-                return _frames().actions_frame(actions)
+                return actions
 
     def delete(self) -> None:
         self._client.delete_model(self.name)

@@ -32,6 +32,8 @@ from typing import Any, BinaryIO
 
 from . import graph
 from .artifacts import BlobStore, open_blob_store
+from .artifacts.safetensors_header import read_safetensors_header
+from .cards import check_card
 from .config import RegistryConfig
 from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from .policy import Policy
@@ -50,6 +52,7 @@ from .schemas import (
     DescribeIdentity,
     DescribeLineage,
     DescribeModel,
+    DescribeTensors,
     DescribeVersion,
     GarbageCollected,
     LineageQuery,
@@ -116,6 +119,11 @@ def _no_model(name: str) -> NotFoundError:
 
 def _no_checkpoint(checkpoint_uuid: str) -> NotFoundError:
     return NotFoundError(f"no checkpoint with uuid {checkpoint_uuid!r}")
+
+
+def _saved_notes(fields: dict[str, Any]) -> dict[str, Any]:
+    """The history's copy of a notes text being saved, so each revision can be read back."""
+    return {"notes": fields["notes"]} if "notes" in fields else {}
 
 
 def _check_page(offset: int, limit: int | None) -> None:
@@ -208,9 +216,21 @@ class RegistryService:
                     log.exception("registry: a listener failed on %s %s", event, payload)
 
     @staticmethod
-    def _record(tx: Transaction, event: str, payload: dict[str, Any], user: str | None) -> Change:
-        """Add a model action to the history in the caller's transaction; emit it after commit."""
+    def _record(
+        tx: Transaction,
+        event: str,
+        payload: dict[str, Any],
+        user: str | None,
+        kept: dict[str, Any] | None = None,
+    ) -> Change:
+        """Add a model action to the history in the caller's transaction; emit it after commit.
+
+        ``kept`` goes into the history only, not to listeners: a saved notes
+        text (a model card's revision) is read back from there, but is too
+        large to send with every event.
+        """
         details = {k: v for k, v in payload.items() if k not in ("model", "version", "alias")}
+        details.update(kept or {})
         tx.add_action(
             payload["model"],
             event,
@@ -242,6 +262,7 @@ class RegistryService:
         """A new model whose creator is its first maintainer."""
         user = self._user()
         self.policy.check_writer(user, f"create model {request.name!r}")
+        check_card(request.notes)
         with self.store.write() as tx:
             if tx.model_id(request.name) is not None:
                 raise ConflictError(f"a model named {request.name!r} already exists")
@@ -249,7 +270,8 @@ class RegistryService:
             if user is not None:
                 tx.add_maintainer(model_id, user, user, _now())
             model = tx.model_by_id(model_id)
-            change = self._record(tx, "model.created", {"model": model.name}, user)
+            kept = {"notes": request.notes} if request.notes else None
+            change = self._record(tx, "model.created", {"model": model.name}, user, kept)
         self._emit(change)
         return model
 
@@ -278,6 +300,7 @@ class RegistryService:
         }
         user = self._user()
         self.policy.check_writer(user, f"change model {name!r}")
+        check_card(fields.get("notes", ""))
         with self.store.write() as tx:
             model = self._locked_model(tx, name)
             if fields.get("archived", model.archived) != model.archived:
@@ -287,7 +310,7 @@ class RegistryService:
             if request.labels is not None:
                 tx.replace_labels(model.id, request.labels)
             payload = {"model": name, "fields": sorted(changes)}
-            change = self._record(tx, "model.updated", payload, user)
+            change = self._record(tx, "model.updated", payload, user, _saved_notes(fields))
             described = tx.model_by_id(model.id)
         self._emit(change)
         return described
@@ -440,6 +463,7 @@ class RegistryService:
         ref: VersionRef | int | str | None,
         edit: Callable[[Transaction, LockedVersion, str | None], None],
         fields: list[str],
+        kept: dict[str, Any] | None = None,
     ) -> DescribeVersion:
         """Lock the model and the version, apply ``edit``, stamp and record the change."""
         version_ref = _as_ref(ref)
@@ -451,7 +475,7 @@ class RegistryService:
             edit(tx, version, user)
             tx.touch_model(model.id, user, _now())
             payload = {"model": model_name, "version": version.version, "fields": fields}
-            change = self._record(tx, "version.updated", payload, user)
+            change = self._record(tx, "version.updated", payload, user, kept)
             described = tx.version_by_id(version.id, model_name)
         self._emit(change)
         return described
@@ -466,7 +490,7 @@ class RegistryService:
         def apply(tx: Transaction, version: LockedVersion, user: str | None) -> None:
             tx.update_version(version.id, changes, user)
 
-        return self._edit_version(model_name, ref, apply, sorted(changes))
+        return self._edit_version(model_name, ref, apply, sorted(changes), _saved_notes(changes))
 
     def patch_version_metadata(
         self, model_name: str, ref: VersionRef | int | str | None, patch: PatchMetadata
@@ -730,6 +754,21 @@ class RegistryService:
         if checkpoint is None:
             raise _no_checkpoint(checkpoint_uuid)
         return checkpoint
+
+    def get_tensors(self, checkpoint_uuid: str, path: str) -> DescribeTensors:
+        """A checkpoint's safetensors file's tensors, from two ranged reads of its header."""
+        checkpoint = self.get_checkpoint(checkpoint_uuid)
+        entry = next((f for f in checkpoint.files if f.path == path), None)
+        if entry is None:
+            raise NotFoundError(f"checkpoint {checkpoint_uuid} has no file {path!r}")
+
+        def read(start: int, length: int) -> bytes:
+            try:
+                return self.blobs.read_range(entry.sha256, start, length)
+            except NotFoundError as exc:
+                raise self._corrupted(entry.sha256, exc.message) from None
+
+        return read_safetensors_header(read, entry.size, path)
 
     def list_checkpoints(
         self, run: str | None = None, limit: int | None = None

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from conftest import Backend, make_backend
 from test_admin import *  # noqa: F403
+from test_cards import *  # noqa: F403
 from test_checkpoints import *  # noqa: F403
 from test_concurrency import *  # noqa: F403
 from test_models import *  # noqa: F403
 from test_page_totals import *  # noqa: F403
 from test_relations import *  # noqa: F403
+from test_version_pages import *  # noqa: F403
 from test_versions import *  # noqa: F403
 
 # Kills a client in the middle of a database commit: meaningful only where the

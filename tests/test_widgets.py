@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from jupyter_registry import ModelSortBy, OrderBy, Registry
-from jupyter_registry.widgets import ModelCard, ModelList, VersionTable
+from jupyter_registry.widgets import ModelCard, ModelList, VersionPage, VersionTable
 from jupyter_registry.widgets.html import page_table
+from jupyter_registry.widgets.views import CHOOSE
 
 N = 25
 
@@ -453,3 +454,47 @@ def test_page_table_marks_selection_and_numbers() -> None:
     html = page_table(frame, selected=1)
     assert html.count('class="jr-selected"') == 1 and "0.1235" in html
     assert html.count('class="jr-num"') == 2 and '<span class="jr-chip">x</span>' in html
+
+
+def test_version_page_edits_the_versions_notes_and_metadata_and_lists_tensors(
+    registry: Registry, ns: str, tmp_path: Path, views: list[Any]
+) -> None:
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    save_file({"w": np.zeros((4, 3), np.float32)}, str(folder / "model.safetensors"))
+    (folder / "notes.txt").write_text("x")
+    model = registry.create_model(f"{ns}m", metadata={"model": "level"})
+    model.register_version(registry.create_checkpoint(folder), metadata={"drop": 1, "keep": 2})
+    page = VersionPage(model, 1)
+    views.append(page)
+    assert dict(zip(page.frame["path"], page.frame["bytes"], strict=True)) == {
+        "model.safetensors": (folder / "model.safetensors").stat().st_size,
+        "notes.txt": 1,
+    }
+    page.save_notes("## Evaluated <script>alert(1)</script>")
+    assert registry.get_model_version(f"{ns}m:1").notes.startswith("## Evaluated")
+    assert "<script" not in page.notes.value and "Evaluated" in page.notes.value
+    page.save_metadata('{"keep": 3, "new": [1]}')
+    assert registry.get_model_version(f"{ns}m:1").metadata == {"keep": 3, "new": [1]}
+    assert registry.get_model(f"{ns}m").metadata == {"model": "level"}
+    assert page.save_metadata("[1]") is None and "JSON object" in (page.last_error or "")
+    assert registry.get_model_version(f"{ns}m:1").metadata == {"keep": 3, "new": [1]}
+    assert page.file_select.options == ((CHOOSE, ""), ("model.safetensors", "model.safetensors"))
+    info = page.show_tensors("model.safetensors")
+    assert [(t.name, t.shape) for t in info.tensors] == [("w", [4, 3])]
+    assert "12 parameters" in page.status.value
+    assert page.show_tensors("notes.txt") is None and "safetensors" in (page.last_error or "")
+
+
+def test_model_card_shows_the_front_matter_as_written(
+    registry: Registry, ns: str, views: list[Any]
+) -> None:
+    notes = "---\nlicense: <mit>\ntags: [a]\n---\n# Body\n"
+    card = ModelCard(registry.create_model(f"{ns}m", notes=notes))
+    views.append(card)
+    assert card.notes.value.startswith(
+        '<pre class="jr-front-matter">license: &lt;mit&gt;\ntags: [a]\n</pre><h1>Body</h1>'
+    )

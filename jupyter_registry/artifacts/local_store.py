@@ -64,6 +64,11 @@ class LocalFiles:
     def open(self, path: str, mode: str = "rb") -> IO[Any]:
         return open(path, mode)
 
+    def cat_file(self, path: str, *, start: int, end: int) -> bytes:
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            return handle.read(end - start)
+
     def modified(self, path: str) -> datetime:
         return datetime.fromtimestamp(os.stat(path).st_mtime, tz=timezone.utc)
 

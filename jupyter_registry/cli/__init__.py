@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from . import cards  # noqa: F401  (adds `model card` and `model tensors`)
 from .admin import db, gc
 from .app import cli
 from .checkpoints import checkpoint

@@ -45,6 +45,7 @@ from ..schemas import (
     DescribeIdentity,
     DescribeLineage,
     DescribeModel,
+    DescribeTensors,
     DescribeVersion,
     GarbageCollected,
     ListActionsResponse,
@@ -371,6 +372,9 @@ class HttpClient:
 
     def delete_checkpoint(self, checkpoint_uuid: str) -> None:
         self.call("delete_checkpoint", checkpoint_uuid)
+
+    def get_tensors(self, checkpoint_uuid: str, path: str) -> DescribeTensors:
+        return self.call("get_tensors", checkpoint_uuid, query={"path": path})
 
     # --- administration -----------------------------------------------------
 

@@ -44,6 +44,7 @@ class LocalClient:
         self.get_checkpoint = service.get_checkpoint
         self.list_checkpoints = service.list_checkpoints
         self.delete_checkpoint = service.delete_checkpoint
+        self.get_tensors = service.get_tensors
         self.upgrade_schema = service.upgrade_schema
         self.collect_garbage = service.collect_garbage
 

@@ -22,6 +22,7 @@ from ..schemas import (
     DescribeIdentity,
     DescribeLineage,
     DescribeModel,
+    DescribeTensors,
     DescribeVersion,
     GarbageCollected,
     ListActionsResponse,
@@ -113,3 +114,4 @@ class RegistryClient(AdminClient, Protocol):
         self, run: str | None = None, limit: int | None = None
     ) -> ListCheckpointsResponse: ...
     def delete_checkpoint(self, checkpoint_uuid: str) -> None: ...
+    def get_tensors(self, checkpoint_uuid: str, path: str) -> DescribeTensors: ...

@@ -1,8 +1,8 @@
-"""Notebook views of the registry: ModelList, VersionTable, ModelCard, LineageView."""
+"""Notebook views: ``ModelList``, ``VersionTable``, ``ModelCard``, ``VersionPage``, ``LineageView``."""
 
 from __future__ import annotations
 
 from .lineage import LineageView
-from .views import ModelCard, ModelList, VersionTable
+from .views import ModelCard, ModelList, VersionPage, VersionTable
 
-__all__ = ["LineageView", "ModelCard", "ModelList", "VersionTable"]
+__all__ = ["LineageView", "ModelCard", "ModelList", "VersionPage", "VersionTable"]

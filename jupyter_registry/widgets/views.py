@@ -1,4 +1,4 @@
-"""The notebook views: ModelList, VersionTable and ModelCard (standard ipywidgets).
+"""The notebook views: ModelList, VersionTable, ModelCard, VersionPage (standard ipywidgets).
 
 Each view asks the registry for one page (``list_models``/``list_versions``
 with ``offset``/``limit``, which also return the total), keeps it as a pandas
@@ -21,10 +21,12 @@ import ipywidgets as w
 import pandas as pd
 
 from .. import display, frames
+from ..cards import split_card
 from ..errors import RegistryError, ValidationError
 from ..sanitize import escape_text, render_markdown
 from ..schemas import (
     DescribeModel,
+    DescribeTensors,
     DescribeVersion,
     ListModelsQuery,
     ModelSortBy,
@@ -679,8 +681,159 @@ class ModelCard(_View):
                 "updated": info.last_updated_time,
             },
         )
-        self.notes.value = render_markdown(info.notes or "_no notes_")
+        self.notes.value = _card_html(info.notes)
         self.show_status("")
+
+
+def _card_html(notes: str) -> str:
+    """A model card: its front matter as written (escaped, not read as Markdown), then the body.
+
+    Read as Markdown, a front matter's closing ``---`` would turn its last
+    line into a heading.
+    """
+    try:
+        front, _, body = split_card(notes)
+    except ValidationError:  # saved before cards were checked: shown as it is
+        front, body = None, notes
+    rendered = render_markdown(body or ("" if front else "_no notes_"))
+    if front is None:
+        return rendered
+    return f'<pre class="jr-front-matter">{escape_text(front)}</pre>{rendered}'
+
+
+def _metadata_from(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ValidationError(f"metadata is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValidationError('metadata must be a JSON object, e.g. {"key": "value"}')
+    return value
+
+
+class VersionPage(_View):
+    """A version's own notes and metadata (editable), its files with sizes, and tensors.
+
+    The panel's version page as a notebook widget. Edits go through the SDK
+    (``set_notes``, ``add_metadata``/``remove_metadata``), so they are checked
+    and recorded in the model's history as any other write; the tensors are
+    read from the file's header alone (:meth:`ModelVersion.tensors`).
+    """
+
+    def __init__(
+        self,
+        model: Model | str,
+        version: int | str | None = None,
+        registry: Registry | None = None,
+        *,
+        watch: bool = True,
+    ) -> None:
+        self.registry, self.model_name = _registry_for(model, registry)
+        self.ref = version
+        self.version: ModelVersion | None = None
+        self.tensors: DescribeTensors | None = None
+        self.frame = pd.DataFrame(columns=["path", "bytes"])
+        self.title = w.HTML()
+        self.notes = w.HTML()
+        self.notes.add_class("jp-RenderedHTMLCommon")
+        self.notes_text = w.Textarea(
+            placeholder="Markdown notes on this version", layout=w.Layout(width="100%")
+        )
+        self.save_notes_button = _button("Save notes", "save", "save this version's notes")
+        self.metadata_text = w.Textarea(layout=w.Layout(width="100%", height="8em"))
+        self.save_metadata_button = _button("Save metadata", "save", "replace the metadata")
+        self.files = w.HTML()
+        self.file_select = w.Dropdown(options=[(CHOOSE, "")], description="Safetensors")
+        self.tensors_button = _button("Tensors", "table", "read the file's header")
+        self.tensor_table = w.HTML()
+        self.save_notes_button.on_click(lambda _b: self.save_notes(self.notes_text.value))
+        self.save_metadata_button.on_click(lambda _b: self.save_metadata(self.metadata_text.value))
+        self.tensors_button.on_click(lambda _b: self.show_tensors(self.file_select.value))
+        super().__init__(
+            [
+                self.title,
+                w.HTML("<b>Notes</b>"),
+                self.notes,
+                self.notes_text,
+                self.save_notes_button,
+                w.HTML("<b>Metadata</b>"),
+                self.metadata_text,
+                self.save_metadata_button,
+                w.HTML("<b>Files</b>"),
+                self.files,
+                w.HBox([self.file_select, self.tensors_button]),
+                self.tensor_table,
+            ],
+            watch=watch,
+        )
+        self.add_class("jr-version-page")
+        self.refresh()
+
+    def _load(self) -> None:
+        self.version = self.registry.get_model(self.model_name).get_version(self.ref)
+        info = self.version.info
+        self.title.value = (
+            f"<b>{escape_text(self.model_name)} v{info.version}</b>"
+            f" · checkpoint {escape_text(info.checkpoint.uuid)}"
+        )
+        self.notes.value = render_markdown(info.notes or "_no notes_")
+        self.notes_text.value = info.notes
+        self.metadata_text.value = json.dumps(info.metadata, indent=2)
+        self.frame = pd.DataFrame(
+            [(f.path, f.size) for f in info.checkpoint.files], columns=["path", "bytes"]
+        )
+        self.files.value = page_table(self.frame, empty="no files")
+        weights = [p for p in self.frame["path"] if p.endswith(".safetensors")]
+        self.file_select.options = [(CHOOSE, ""), *((p, p) for p in weights)]
+        self.show_status("")
+
+    @_reports_errors
+    def save_notes(self, notes: str) -> ModelVersion:
+        """Replace the version's notes (Markdown)."""
+        version = self._current()
+        version.set_notes(notes)
+        self._load()
+        self.show_status(f"notes of v{version.version} saved")
+        return version
+
+    @_reports_errors
+    def save_metadata(self, metadata: dict[str, Any] | str) -> ModelVersion:
+        """Make the version's metadata exactly ``metadata`` (a dict or JSON text)."""
+        wanted = _metadata_from(metadata) if isinstance(metadata, str) else metadata
+        version = self._current()
+        removed = [k for k in version.metadata if k not in wanted]
+        changed = {k: v for k, v in wanted.items() if version.metadata.get(k, object()) != v}
+        if changed:
+            version.add_metadata(changed)
+        if removed:
+            version.remove_metadata(removed)
+        self._load()
+        self.show_status(f"metadata of v{version.version} saved")
+        return version
+
+    @_reports_errors
+    def show_tensors(self, path: str) -> DescribeTensors:
+        """The tensors of the version's safetensors file ``path``, read from its header."""
+        if not path:
+            raise ValidationError("choose a .safetensors file first")
+        self.tensors = self._current().tensors(path)
+        frame = pd.DataFrame(
+            [
+                (t.name, t.dtype, " x ".join(map(str, t.shape)) or "scalar", t.parameters)
+                for t in self.tensors.tensors
+            ],
+            columns=["tensor", "dtype", "shape", "parameters"],
+        )
+        self.tensor_table.value = page_table(frame, empty="no tensors")
+        self.show_status(
+            f"{path}: {len(self.tensors.tensors)} tensors, {self.tensors.parameters:,} parameters"
+        )
+        return self.tensors
+
+    def _current(self) -> ModelVersion:
+        if self.version is None:
+            raise ValidationError("the version could not be loaded")
+        return self.version
 
 
 def _display_data(data: dict[str, str]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import type {
   DescribeCheckpoint,
   DescribeIdentity,
   DescribeModel,
+  DescribeTensors,
   DescribeVersion,
   ListMaintainersResponse,
   ListModelsResponse,
@@ -179,6 +180,19 @@ export class RegistryClient {
 
   updateVersion(name: string, ref: string | number, body: UpdateVersion): Promise<DescribeVersion> {
     return this.call('update_version', { path: { name, ref: String(ref) }, body });
+  }
+
+  patchVersionMetadata(
+    name: string,
+    ref: string | number,
+    body: PatchMetadata
+  ): Promise<DescribeVersion> {
+    return this.call('patch_version_metadata', { path: { name, ref: String(ref) }, body });
+  }
+
+  /** A checkpoint's safetensors file's tensors, read by the server from its header alone. */
+  getTensors(checkpointUuid: string, path: string): Promise<DescribeTensors> {
+    return this.call('get_tensors', { path: { checkpoint_uuid: checkpointUuid }, query: { path } });
   }
 
   deleteVersion(name: string, ref: string | number): Promise<void> {

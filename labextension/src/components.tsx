@@ -153,23 +153,40 @@ export function EditableText(props: {
         autoFocus
         onChange={event => setDraft(event.target.value)}
       />
-      <div className="jp-RegistryPanel-buttons">
-        <button
-          className="jp-Button jp-mod-styled jp-RegistryPanel-secondary"
-          onClick={() => setDraft(null)}
-          disabled={busy}
-        >
-          Cancel
-        </button>
-        <button
-          className="jp-Button jp-mod-styled jp-mod-accept"
-          aria-label={`Save ${props.label}`}
-          onClick={() => void save()}
-          disabled={busy}
-        >
-          Save
-        </button>
-      </div>
+      <SaveCancel
+        label={props.label}
+        busy={busy}
+        onCancel={() => setDraft(null)}
+        onSave={() => void save()}
+      />
+    </div>
+  );
+}
+
+/** The Cancel and Save buttons under a text being edited (Save is named for `label`). */
+export function SaveCancel(props: {
+  label: string;
+  busy: boolean;
+  onCancel: () => void;
+  onSave: () => void;
+}): JSX.Element {
+  return (
+    <div className="jp-RegistryPanel-buttons">
+      <button
+        className="jp-Button jp-mod-styled jp-RegistryPanel-secondary"
+        onClick={props.onCancel}
+        disabled={props.busy}
+      >
+        Cancel
+      </button>
+      <button
+        className="jp-Button jp-mod-styled jp-mod-accept"
+        aria-label={`Save ${props.label}`}
+        onClick={props.onSave}
+        disabled={props.busy}
+      >
+        Save
+      </button>
     </div>
   );
 }
@@ -192,7 +209,10 @@ export function metadataError(text: string): string | null {
 export function JsonEditor(props: {
   value: Record<string, unknown>;
   onSave: (value: Record<string, unknown>) => Promise<boolean>;
+  /** what is edited, in the accessible names (`metadata`, `version metadata`) */
+  label?: string;
 }): JSX.Element {
+  const label = props.label ?? 'metadata';
   const pretty = JSON.stringify(props.value, null, 2);
   const [draft, setDraft] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -214,7 +234,7 @@ export function JsonEditor(props: {
     <div className="jp-RegistryPanel-json">
       <textarea
         className={`jp-mod-styled jp-RegistryPanel-textarea jp-RegistryPanel-code${error ? ' jp-mod-invalid' : ''}`}
-        aria-label="Metadata JSON"
+        aria-label={`${label[0].toUpperCase()}${label.slice(1)} JSON`}
         aria-invalid={error !== null}
         spellCheck={false}
         wrap="off"
@@ -235,7 +255,7 @@ export function JsonEditor(props: {
         </button>
         <button
           className="jp-Button jp-mod-styled jp-mod-accept"
-          aria-label="Save metadata"
+          aria-label={`Save ${label}`}
           disabled={!dirty || error !== null || busy}
           onClick={() => void save()}
         >
@@ -276,6 +296,18 @@ export function formatShortTime(iso: string): string {
     minute: '2-digit',
     hour12: false
   });
+}
+
+/** `1.5 MB` from a size in bytes (decimal units, as file managers show them). */
+export function formatSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 /** `acc=0.97 loss=0.091` from a metrics object (nested values abbreviated). */

@@ -7,11 +7,11 @@ import { ToolbarButtonComponent, caretLeftIcon, refreshIcon } from '@jupyterlab/
 import React, { useCallback, useEffect, useState } from 'react';
 
 import { metadataPatch } from './api';
+import { ModelCardEditor } from './card';
 import {
   Chips,
   EditableText,
   JsonEditor,
-  Markdown,
   Section,
   formatMetrics,
   formatShortTime,
@@ -23,6 +23,7 @@ import { VersionLineage } from './lineage';
 import { aliasRefusal, maintainerRefusal, writeRefusal } from './permissions';
 import type { Refusal } from './permissions';
 import type { DescribeIdentity, DescribeModel, DescribeVersion } from './types';
+import { VersionPage } from './versionPage';
 
 export function ModelDetail(props: {
   ctx: IPanelContext;
@@ -52,6 +53,7 @@ export function ModelDetail(props: {
   const [error, setError] = useState<string | null>(null);
   const [reloads, setReloads] = useState(0);
   const reload = useCallback(() => setReloads(n => n + 1), []);
+  const [opened, setOpened] = useState<number | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -201,6 +203,7 @@ export function ModelDetail(props: {
   const maintaining = maintainerRefusal(identity, model, 'change its maintainers');
   const aliasRemoval = (alias: string) => aliasRefusal(identity, model, alias, 'remove');
   const maintainers = model.maintainers ?? [];
+  const openedVersion = versions.find(v => v.version === opened);
   const addLabel = async (label: string) => {
     const labels = model.labels.includes(label) ? model.labels : [...model.labels, label];
     return act('Could not add the label', () => ctx.client.updateModel(name, { labels }));
@@ -318,16 +321,16 @@ export function ModelDetail(props: {
           />
         </Section>
 
-        <Section title="Notes">
-          <EditableText
-            label="notes"
-            multiline
+        <Section title="Model card" label="Notes">
+          <ModelCardEditor
+            ctx={ctx}
             value={model.notes}
-            placeholder="No notes. Notes are Markdown."
-            render={source => <Markdown rendermime={ctx.rendermime} source={source} />}
-            onSave={text =>
-              act('Could not save the notes', () => ctx.client.updateModel(name, { notes: text }))
-            }
+            placeholder="No card. Markdown, with an optional YAML front matter (license, datasets, …)."
+            onSave={async notes => {
+              await ctx.client.updateModel(name, { notes });
+              reload();
+              ctx.changed();
+            }}
           />
         </Section>
 
@@ -355,6 +358,7 @@ export function ModelDetail(props: {
             deleting={deletingVersions}
             onSnippet={v => ctx.insertSnippet(`${name}:${v}`)}
             onLineage={setLineageOf}
+            onOpen={setOpened}
           />
           {totalVersions > versions.length && (
             <p className="jp-RegistryPanel-empty">
@@ -386,6 +390,21 @@ export function ModelDetail(props: {
               onOpen={openVersion}
             />
           </Section>
+        )}
+        {openedVersion && (
+          <VersionPage
+            key={openedVersion.version}
+            ctx={ctx}
+            name={name}
+            version={openedVersion}
+            writing={writing}
+            act={act}
+            onChanged={() => {
+              reload();
+              ctx.changed();
+            }}
+            onClose={() => setOpened(null)}
+          />
         )}
       </div>
     </div>
@@ -429,6 +448,7 @@ function VersionTable(props: {
   onDelete: (version: number) => void;
   onSnippet: (version: number) => void;
   onLineage: (version: number) => void;
+  onOpen: (version: number) => void;
   /** why removing this alias is refused, or null */
   aliasRefusal: (alias: string) => Refusal;
   /** why setting aliases is refused (read-only), or null */
@@ -460,7 +480,16 @@ function VersionTable(props: {
         <tbody>
           {props.versions.map(v => (
             <tr key={v.version} data-version={v.version}>
-              <td>v{v.version}</td>
+              <td>
+                <button
+                  className="jp-RegistryPanel-link"
+                  aria-label={`Open v${v.version}`}
+                  title="Open this version's page: notes, metadata, files and tensors"
+                  onClick={() => props.onOpen(v.version)}
+                >
+                  v{v.version}
+                </button>
+              </td>
               <td title={v.comment ?? undefined}>{v.name ?? ''}</td>
               <td>
                 <Chips

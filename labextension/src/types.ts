@@ -14,6 +14,7 @@ export type ApiPath =
   | "/changes"
   | "/checkpoints"
   | "/checkpoints/{checkpoint_uuid}"
+  | "/checkpoints/{checkpoint_uuid}/safetensors"
   | "/identity"
   | "/models"
   | "/models/{name}"
@@ -46,6 +47,7 @@ export const OPERATIONS = {
   get_identity: { method: "GET", path: "/identity" },
   get_lineage: { method: "GET", path: "/models/{name}/versions/{ref}/lineage" },
   get_model: { method: "GET", path: "/models/{name}" },
+  get_tensors: { method: "GET", path: "/checkpoints/{checkpoint_uuid}/safetensors" },
   get_version: { method: "GET", path: "/models/{name}/versions/{ref}" },
   list_changes: { method: "GET", path: "/changes" },
   list_checkpoints: { method: "GET", path: "/checkpoints" },
@@ -147,6 +149,12 @@ export interface Operations {
     query: Record<string, never>;
     body: never;
     response: DescribeModel;
+  };
+  get_tensors: {
+    path: { checkpoint_uuid: string };
+    query: { path?: string };
+    body: never;
+    response: DescribeTensors;
   };
   get_version: {
     path: { name: string; ref: string };
@@ -408,6 +416,18 @@ export interface DescribeModel {
   maintainers?: Array<string>;
 }
 
+/**
+ * A safetensors file's tensors, read from its header alone (never the tensors' bytes).
+ */
+export interface DescribeTensors {
+  path: string;
+  size: number;
+  header_bytes: number;
+  parameters: number;
+  tensors: Array<TensorInfo>;
+  metadata: Record<string, string>;
+}
+
 export interface DescribeVersion {
   model_name: string;
   version: number;
@@ -537,6 +557,13 @@ export interface SchemaRevision {
 
 export interface SetAlias {
   version: number;
+}
+
+export interface TensorInfo {
+  name: string;
+  dtype: string;
+  shape: Array<number>;
+  parameters: number;
 }
 
 /**

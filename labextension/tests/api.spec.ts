@@ -130,6 +130,19 @@ describe('RegistryClient routes', () => {
   });
 });
 
+describe('RegistryClient version pages', () => {
+  it("patches a version's metadata and asks for a file's tensors by path", async () => {
+    const { client, calls } = fakeClient(() => json({}));
+    await client.patchVersionMetadata('m', 'production', { add: { k: 1 }, remove: [] });
+    await client.getTensors('u-1', 'weights/model 1.safetensors');
+    expect(calls.map(c => `${c.method} ${c.path}`)).toEqual([
+      'PATCH models/m/versions/production/metadata',
+      'GET checkpoints/u-1/safetensors?path=weights%2Fmodel+1.safetensors'
+    ]);
+    expect(calls[0].body).toEqual({ add: { k: 1 }, remove: [] });
+  });
+});
+
 describe('RegistryClient errors', () => {
   it('turns the registry error body into a readable RegistryApiError', async () => {
     const { client } = fakeClient(() =>

@@ -31,18 +31,22 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
 from .artifacts import BlobStore, open_blob_store
+from .compare import compare_versions
 from .config import RegistryConfig
 from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from .policy import Policy
 from .schemas import (
+    DEFAULT_COMPARED,
     AliasName,
     BlobInfo,
     CheckName,
     CheckUser,
     CollectGarbage,
+    CompareQuery,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeComparison,
     DescribeIdentity,
     DescribeModel,
     DescribeVersion,
@@ -416,6 +420,28 @@ class RegistryService:
                 raise _no_model(model_name)
             versions, total = tx.list_versions(model_id, model_name, offset, limit)
         return ListVersionsResponse(versions=versions, total=total)
+
+    def compare_versions(self, model_name: str, query: CompareQuery) -> DescribeComparison:
+        """Versions side by side (:mod:`.compare`), read in one transaction.
+
+        Named versions are the columns in the order given; none named means
+        the newest :data:`~.schemas.DEFAULT_COMPARED`, oldest first.
+        """
+        refs = [parse_version_ref(ref) for ref in query.versions]
+        with self.store.read() as tx:
+            model_id = tx.model_id(model_name)
+            if model_id is None:
+                raise _no_model(model_name)
+            if not refs:
+                newest, _ = tx.list_versions(model_id, model_name, 0, DEFAULT_COMPARED)
+                versions = newest[::-1]
+            else:
+                found = [(ref, tx.version(model_name, ref)) for ref in refs]
+                missing = next((ref for ref, v in found if v is None), None)
+                if missing is not None:
+                    raise _no_version(model_name, missing)
+                versions = [v for _, v in found if v is not None]
+        return compare_versions(model_name, versions, query.only_differences)
 
     def _edit_version(
         self,

@@ -14,6 +14,7 @@ import pytest
 from conftest import Backend, make_backend
 from test_admin import *  # noqa: F403
 from test_checkpoints import *  # noqa: F403
+from test_compare import *  # noqa: F403
 from test_concurrency import *  # noqa: F403
 from test_models import *  # noqa: F403
 from test_versions import *  # noqa: F403

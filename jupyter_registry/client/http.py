@@ -38,9 +38,11 @@ from ..errors import IntegrityError, PermissionDeniedError, RegistryError, error
 from ..schemas import (
     BlobInfo,
     CollectGarbage,
+    CompareQuery,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeComparison,
     DescribeIdentity,
     DescribeModel,
     DescribeVersion,
@@ -257,6 +259,9 @@ class HttpClient:
     ) -> ListVersionsResponse:
         page = {"offset": offset, "limit": limit}
         return self.call("list_versions", model_name, query=page)
+
+    def compare_versions(self, model_name: str, query: CompareQuery) -> DescribeComparison:
+        return self.call("compare_versions", model_name, query=query)
 
     def update_version(
         self, model_name: str, ref: VersionKey, request: UpdateVersion

@@ -15,9 +15,11 @@ from typing import Protocol, runtime_checkable
 from ..schemas import (
     BlobInfo,
     CollectGarbage,
+    CompareQuery,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeComparison,
     DescribeIdentity,
     DescribeModel,
     DescribeVersion,
@@ -81,6 +83,7 @@ class RegistryClient(AdminClient, Protocol):
     def list_versions(
         self, model_name: str, offset: int = 0, limit: int | None = None
     ) -> ListVersionsResponse: ...
+    def compare_versions(self, model_name: str, query: CompareQuery) -> DescribeComparison: ...
     def update_version(
         self, model_name: str, ref: VersionKey, request: UpdateVersion
     ) -> DescribeVersion: ...

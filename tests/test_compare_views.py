@@ -127,8 +127,7 @@ def test_compare_magic_in_a_kernel(tmp_path: Path, ns: str) -> None:
     ]
     nb = run_notebook(tmp_path / "nb", cells, allow_errors=True)
     assert any(
-        "application/vnd.jupyter.widget-view+json" in o.get("data", {})
-        for o in nb.cells[2].outputs
+        "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in nb.cells[2].outputs
     ), nb.cells[2].outputs
     states = widget_states(nb)
     table = with_class(states, "jr-compare-table")["value"]

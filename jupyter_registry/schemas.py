@@ -547,8 +547,18 @@ def _version_refs(value: Any) -> Any:
     return refs
 
 
+# Documented without a pattern: one query value may hold several references
+# separated by commas, each then checked by :func:`parse_version_ref`.
 VersionRefText = Annotated[
-    str, Field(max_length=130), WithJsonSchema({"type": "string", "pattern": VERSION_REF_PATTERN})
+    str,
+    Field(max_length=130),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "a version number (3 or v3), 'latest' or an alias; "
+            "several may be given separated by commas",
+        }
+    ),
 ]
 
 

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
+import test_server_api as api_tests
 from jupyter_proc import ThreadedJupyter
 
 from jupyter_registry import Registry
 
-
-@pytest.fixture
-def server(threaded_jupyter: ThreadedJupyter, tmp_path: Path) -> ThreadedJupyter:
-    threaded_jupyter.use_registry(f"sqlite:///{tmp_path / 'api.db'}", str(tmp_path / "blobs"))
-    return threaded_jupyter
-
-
-@pytest.fixture
-def http(server: ThreadedJupyter) -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers["Authorization"] = f"token {server.token}"
-        yield session
+# The REST tests' fresh-registry server and token session, found by name.
+server = api_tests.server
+http = api_tests.http
 
 
 def test_compare_route_reads_both_list_forms_and_refuses_bad_input(

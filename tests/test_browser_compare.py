@@ -15,6 +15,7 @@ import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, start_lab
 from playwright.sync_api import expect, sync_playwright
 from test_browser_widgets import registry_folder, run_cell, write_notebook
+from test_lab_panel import SCREENSHOTS
 
 from jupyter_registry import Registry
 
@@ -26,6 +27,7 @@ APPS = [("jupyterlab", "lab/tree/compare.ipynb"), ("notebook", "notebooks/compar
 
 
 def populate(registry: Registry, folder: Path) -> None:
+    folder.mkdir()
     model = registry.create_model("compared")
     for acc in (0.9, 0.95, 0.97):
         (folder / "weights.bin").write_bytes(f"weights {acc}".encode())
@@ -40,7 +42,7 @@ def test_compare_view_chart_renders_in_the_browser(
     if importlib.util.find_spec(app) is None:
         pytest.skip(f"{app} is not installed")
     base, env = registry_folder(tmp_path_factory, f"compare-{app}")
-    populate(Registry(home=env["JUPYTER_REGISTRY_HOME"]), base)
+    populate(Registry(home=env["JUPYTER_REGISTRY_HOME"]), base / "model")
     server = start_lab(tmp_path_factory.mktemp(f"{app}-server"), env, app=app)
     try:
         write_notebook(server.root / "compare.ipynb", [CELL])
@@ -64,8 +66,10 @@ def test_compare_view_chart_renders_in_the_browser(
                 view.locator(".jr-only-differences input").check()
                 expect(table).not_to_contain_text("metrics.loss", timeout=30_000)
                 expect(table).to_contain_text("metrics.acc")
+                expect(table).to_contain_text("weights.bin (changed)")
                 assert page.evaluate("() => window.__xss") is None
-                page.screenshot(path=str(base / f"compare-{app}.png"))
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SCREENSHOTS / f"widget-compare-{app}.png"))
             finally:
                 browser.close()
     finally:

@@ -36,9 +36,11 @@ from .schemas import (
     CheckName,
     CheckUser,
     CollectGarbage,
+    CompareQuery,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeComparison,
     DescribeIdentity,
     DescribeLineage,
     DescribeModel,
@@ -325,6 +327,16 @@ OPERATIONS: tuple[Operation, ...] = (
         "models/{name}/versions/{ref}",
         "Describe a version",
         response=DescribeVersion,
+        errors=MODEL_ERRORS,
+    ),
+    Operation(
+        "compare_versions",
+        "GET",
+        "models/{name}/compare",
+        "Versions side by side: one column a version (in the order named, default the newest "
+        "ten), one row a metric, hparam, metadata key, file fact, alias or lineage field",
+        query=CompareQuery,
+        response=DescribeComparison,
         errors=MODEL_ERRORS,
     ),
     Operation(

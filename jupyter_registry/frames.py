@@ -7,7 +7,13 @@ from typing import Any
 
 import pandas as pd
 
-from .schemas import DescribeAction, DescribeCheckpoint, DescribeModel, DescribeVersion
+from .schemas import (
+    DescribeAction,
+    DescribeCheckpoint,
+    DescribeComparison,
+    DescribeModel,
+    DescribeVersion,
+)
 
 MODEL_COLUMNS = [
     "name",
@@ -124,3 +130,18 @@ def actions_frame(actions: Sequence[DescribeAction]) -> pd.DataFrame:
         for a in actions
     ]
     return pd.DataFrame(rows, columns=ACTION_COLUMNS)
+
+
+def comparison_frame(comparison: DescribeComparison) -> pd.DataFrame:
+    """One column a version (``v1``, ``v3``…), one row a compared field, indexed by its key.
+
+    Cells keep their JSON values (lists, objects, ``None`` where a version has
+    no such field); built column by column so a list in a cell stays one value.
+    """
+    keys = pd.Index([row.key for row in comparison.rows], name="field", dtype=object)
+    rows = comparison.rows
+    columns = {
+        f"v{number}": pd.Series([row.values[i] for row in rows], index=keys, dtype=object)
+        for i, number in enumerate(comparison.versions)
+    }
+    return pd.DataFrame(columns, index=keys)

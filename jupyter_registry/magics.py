@@ -1,4 +1,4 @@
-"""IPython magics: ``%register_version``, ``%models``, ``%versions`` (SPEC §3).
+"""IPython magics: ``%register_version``, ``%models``, ``%versions``, ``%compare`` (SPEC §3, §9).
 
 ``%load_ext jupyter_registry`` registers them. They are thin: arguments are
 parsed by IPython's ``magic_arguments``, expressions are evaluated in the
@@ -361,6 +361,41 @@ class RegistryMagics(Magics):
             display(VersionTable(self._registry().get_model(args.model)))
         except RegistryError as exc:
             raise UsageError(str(exc)) from None
+
+    @magic_arguments()
+    @argument("model", metavar="MODEL", help="name of the model")
+    @argument(
+        "versions",
+        metavar="V",
+        nargs="*",
+        help="versions to compare (3, v3, latest or an alias); default: the newest ten",
+    )
+    @argument("--only-differences", action="store_true", help="show only the rows that differ")
+    @argument("--metric", metavar="KEY", help="the row to chart, e.g. metrics.acc")
+    @line_magic
+    def compare(self, line: str) -> None:
+        """Compare versions of MODEL side by side, with a chart of one metric."""
+        args = _parse(self.compare, line)
+        if args is None:
+            return None
+        from IPython.display import display
+
+        from .widgets import CompareView
+
+        try:
+            view = CompareView(
+                args.model,
+                args.versions,
+                self._registry(),
+                only_differences=args.only_differences,
+                metric=args.metric,
+            )
+        except RegistryError as exc:
+            raise UsageError(str(exc)) from None
+        if view.last_error:
+            view.close()
+            raise UsageError(view.last_error)
+        display(view)
 
 
 def register_magics(ipython: Any) -> None:

@@ -683,6 +683,76 @@ class DescribeLineage(_Response):
     truncated: bool = False
 
 
+#: Most versions one comparison holds: each is a column in every surface.
+MAX_COMPARED = 50
+#: Compared when none are named: a model's newest versions, at most this many.
+DEFAULT_COMPARED = 10
+
+
+def _version_refs(value: Any) -> Any:
+    """``versions=1,3`` and ``versions=1&versions=3`` alike: one list of references."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    refs: list[Any] = []
+    for item in items:
+        if isinstance(item, str):
+            refs.extend(part.strip() for part in item.split(",") if part.strip())
+        elif isinstance(item, int) and not isinstance(item, bool):
+            refs.append(str(item))
+        else:
+            refs.append(item)
+    return refs
+
+
+# Documented without a pattern: one query value may hold several references
+# separated by commas, each then checked by :func:`parse_version_ref`.
+VersionRefText = Annotated[
+    str,
+    Field(max_length=130),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "a version number (3 or v3), 'latest' or an alias; "
+            "several may be given separated by commas",
+        }
+    ),
+]
+
+
+class CompareQuery(_Request):
+    """Which versions ``GET models/{name}/compare`` compares, in column order.
+
+    Each is a number (``3``, ``v3``), ``latest`` or an alias; none means the
+    model's newest :data:`DEFAULT_COMPARED` versions, oldest first.
+    """
+
+    versions: Annotated[
+        list[VersionRefText], BeforeValidator(_version_refs), Field(max_length=MAX_COMPARED)
+    ] = Field(default_factory=list)
+    only_differences: bool = False
+
+
+class CompareRow(_Response):
+    """One compared field and its value in each version (``null`` where a version has none)."""
+
+    #: the row's label, ``metrics.acc``, ``framework``, ``files changed``…
+    key: str
+    #: ``metrics``, ``hparams``, ``checkpoint``, ``files``, ``version``, ``metadata``,
+    #: ``checkpoint metadata`` or ``lineage``
+    section: str
+    #: the field's own name within its section (a metric's name, as logged)
+    name: str
+    values: list[Any]
+    differs: bool
+
+
+class DescribeComparison(_Response):
+    """Versions of one model side by side: one column a version, one row a field."""
+
+    model_name: str
+    versions: list[int]
+    rows: list[CompareRow]
+
+
 class DescribeAction(_Response):
     """One change to a model, its versions or aliases, and who made it (W&B-style history)."""
 

@@ -30,6 +30,7 @@ from .progress import transfer_progress
 from .schemas import (
     CheckpointFile,
     CollectGarbage,
+    CompareQuery,
     CreateCheckpoint,
     CreateModel,
     DescribeBase,
@@ -515,6 +516,26 @@ class Model(_Held):
             if len(page.versions) < want or _all_seen(len(infos), page, offset):
                 break
         return infos
+
+    def compare(
+        self,
+        versions: Iterable[int | str] | int | str | None = None,
+        only_differences: bool = False,
+    ) -> pd.DataFrame:
+        """Versions side by side: one column a version (``v1``, ``v3``…), one row a field.
+
+        ``versions`` are numbers, ``"v3"``, ``"latest"`` or aliases, as columns in
+        that order; by default the newest ten versions, oldest first. Rows are
+        ``metrics.*``, ``hparams.*``, framework, format, checkpoint, size, file
+        count, ``files changed`` (paths whose content differs from the first
+        column's), aliases, name, comment, creation, ``metadata.*``,
+        ``checkpoint.metadata.*`` and lineage (typed relations when recorded,
+        run, notebook, git, Python and packages). ``only_differences=True``
+        keeps the rows whose values are not all equal.
+        """
+        wanted = [versions] if isinstance(versions, (int, str)) else list(versions or ())
+        query = parse(CompareQuery, {"versions": wanted, "only_differences": only_differences})
+        return _frames().comparison_frame(self._client.compare_versions(self.name, query))
 
     def set_alias(self, alias: str, version: int) -> ModelVersion:
         info = self._client.set_alias(self.name, alias, parse(SetAlias, {"version": version}))

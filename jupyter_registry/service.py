@@ -34,11 +34,13 @@ from . import graph
 from .artifacts import BlobStore, open_blob_store
 from .artifacts.safetensors_header import read_safetensors_header
 from .cards import check_card
+from .compare import compare_versions
 from .config import RegistryConfig
 from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from .policy import Policy
 from .schemas import (
     MAX_LINEAGE_NODES,
+    DEFAULT_COMPARED,
     AliasName,
     BaseRef,
     BlobInfo,
@@ -46,9 +48,11 @@ from .schemas import (
     CheckName,
     CheckUser,
     CollectGarbage,
+    CompareQuery,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeComparison,
     DescribeIdentity,
     DescribeLineage,
     DescribeModel,
@@ -456,6 +460,28 @@ class RegistryService:
         return ListVersionsResponse(
             versions=versions, total=total.count, total_is_estimate=total.is_estimate
         )
+
+    def compare_versions(self, model_name: str, query: CompareQuery) -> DescribeComparison:
+        """Versions side by side (:mod:`.compare`), read in one transaction.
+
+        Named versions are the columns in the order given; none named means
+        the newest :data:`~.schemas.DEFAULT_COMPARED`, oldest first.
+        """
+        refs = [parse_version_ref(ref) for ref in query.versions]
+        with self.store.read() as tx:
+            model_id = tx.model_id(model_name)
+            if model_id is None:
+                raise _no_model(model_name)
+            if not refs:
+                newest, _ = tx.list_versions(model_id, model_name, 0, DEFAULT_COMPARED)
+                versions = newest[::-1]
+            else:
+                found = [(ref, tx.version(model_name, ref)) for ref in refs]
+                missing = next((ref for ref, v in found if v is None), None)
+                if missing is not None:
+                    raise _no_version(model_name, missing)
+                versions = [v for _, v in found if v is not None]
+        return compare_versions(model_name, versions, query.only_differences)
 
     def _edit_version(
         self,

@@ -340,3 +340,49 @@ def test_help_reads_well(path: tuple[str, ...]) -> None:
         assert "..." not in result.output.split("Commands:")[1]
     else:
         assert "--json" in result.output and "--server URL" in result.output
+
+
+def test_compare_versions(backend: Backend, ns: str, model_folder: Path) -> None:
+    reg = backend.registry()
+    first = reg.create_checkpoint(model_folder, metrics={"acc": 0.9, "loss": 0.3})
+    (model_folder / "weights.bin").write_bytes(b"retrained")
+    second = reg.create_checkpoint(model_folder, metrics={"acc": 0.95, "loss": 0.3})
+    model = reg.create_model(f"{ns}m")
+    model.register_version(first, aliases=["staging"])
+    model.register_version(second)
+    model.register_version(second)
+
+    table = run(backend, "model", "compare", f"{ns}m", "1", "3").stdout
+    assert_aligned(table)
+    lines = table.splitlines()
+
+    def cells(line: str) -> list[str]:
+        return [cell.strip() for cell in line.split("|")]
+
+    assert cells(lines[0]) == ["Field", "v1", "v3"]
+    acc = next(line for line in lines if line.startswith(" metrics.acc "))
+    assert cells(acc) == ["metrics.acc", "0.9", "0.95"]
+    assert any(line.startswith(" metrics.loss ") for line in lines)
+    changed = next(line for line in lines if line.startswith(" files changed "))
+    assert "weights.bin (changed)" in changed
+
+    only = run(backend, "model", "compare", f"{ns}m", "staging", "v3", "--only-differences")
+    keys = [line.split("|")[0].strip() for line in only.stdout.splitlines()[2:]]
+    assert "metrics.acc" in keys and "metrics.loss" not in keys and "format" not in keys
+
+    data = run_json(backend, "model", "compare", f"{ns}m")
+    assert data["model_name"] == f"{ns}m" and data["versions"] == [1, 2, 3]
+    rows = {row["key"]: row for row in data["rows"]}
+    assert rows["metrics.acc"] == {
+        "key": "metrics.acc",
+        "section": "metrics",
+        "name": "acc",
+        "values": [0.9, 0.95, 0.95],
+        "differs": True,
+    }
+    same = run(backend, "model", "compare", f"{ns}m", "2", "3", "--only-differences").stdout
+    assert "metrics.acc" not in same
+
+    assert_one_line_error(run(backend, "model", "compare", f"{ns}m", "9", code=1), "no version 9")
+    assert_one_line_error(run(backend, "model", "compare", f"{ns}nope", code=1), "no model")
+    assert_one_line_error(run(backend, "model", "compare", f"{ns}m", "0", code=1), "version")

@@ -15,6 +15,7 @@ from conftest import Backend, make_backend
 from test_admin import *  # noqa: F403
 from test_cards import *  # noqa: F403
 from test_checkpoints import *  # noqa: F403
+from test_compare import *  # noqa: F403
 from test_concurrency import *  # noqa: F403
 from test_models import *  # noqa: F403
 from test_page_totals import *  # noqa: F403

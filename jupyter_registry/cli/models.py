@@ -11,11 +11,14 @@ import click
 from ..schemas import (
     MAX_LINEAGE_DEPTH,
     DescribeLineage,
+    CompareQuery,
+    DescribeComparison,
     DescribeModel,
     DescribeVersion,
     ModelSortBy,
     OrderBy,
     Relation,
+    parse,
 )
 from ..sdk import Model, ModelVersion
 from . import tables
@@ -269,6 +272,37 @@ def list_versions(inv: Invocation, name: str) -> None:
     """List a model's versions, newest first."""
     versions = inv.registry.get_model(name).get_versions()
     inv.emit({"versions": [v.info for v in versions]}, lambda: versions_table(versions))
+
+
+@registry_command(model, "compare")
+@click.argument("name")
+@click.argument("versions", nargs=-1, metavar="[VERSION]...")
+@click.option(
+    "--only-differences", is_flag=True, help="Only the rows whose values differ between versions."
+)
+def compare(inv: Invocation, name: str, versions: tuple[str, ...], only_differences: bool) -> None:
+    """Compare versions of a model side by side: one column a version.
+
+    VERSION is a number (3, v3), 'latest' or an alias; none compares the newest
+    ten. Rows are metrics, hparams, framework and format, size, files changed
+    (from the first version), aliases, metadata and lineage.
+    """
+    query = parse(CompareQuery, {"versions": list(versions), "only_differences": only_differences})
+    comparison = inv.registry.client.compare_versions(name, query)
+    inv.emit(comparison, lambda: comparison_table(comparison))
+
+
+def comparison_table(comparison: DescribeComparison) -> str:
+    if not comparison.versions:
+        return f"{comparison.model_name} has no versions to compare."
+    if not comparison.rows:
+        return "No differences between these versions."
+    headers = ("Field", *(f"v{n}" for n in comparison.versions))
+    rows = [
+        (row.key, *(tables.human_size(v) if row.key == "size" else v for v in row.values))
+        for row in comparison.rows
+    ]
+    return tables.table(headers, rows)
 
 
 @registry_command(model, "alias")

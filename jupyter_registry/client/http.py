@@ -39,9 +39,11 @@ from ..schemas import (
     BlobInfo,
     ChangesQuery,
     CollectGarbage,
+    CompareQuery,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeComparison,
     DescribeIdentity,
     DescribeLineage,
     DescribeModel,
@@ -262,6 +264,9 @@ class HttpClient:
     ) -> ListVersionsResponse:
         page = {"offset": offset, "limit": limit}
         return self.call("list_versions", model_name, query=page)
+
+    def compare_versions(self, model_name: str, query: CompareQuery) -> DescribeComparison:
+        return self.call("compare_versions", model_name, query=query)
 
     def update_version(
         self, model_name: str, ref: VersionKey, request: UpdateVersion

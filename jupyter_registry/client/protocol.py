@@ -16,9 +16,11 @@ from ..schemas import (
     BlobInfo,
     ChangesQuery,
     CollectGarbage,
+    CompareQuery,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
+    DescribeComparison,
     DescribeIdentity,
     DescribeLineage,
     DescribeModel,
@@ -86,6 +88,7 @@ class RegistryClient(AdminClient, Protocol):
     def list_versions(
         self, model_name: str, offset: int = 0, limit: int | None = None
     ) -> ListVersionsResponse: ...
+    def compare_versions(self, model_name: str, query: CompareQuery) -> DescribeComparison: ...
     def update_version(
         self, model_name: str, ref: VersionKey, request: UpdateVersion
     ) -> DescribeVersion: ...

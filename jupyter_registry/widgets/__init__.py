@@ -1,8 +1,9 @@
-"""Notebook views: ``ModelList``, ``VersionTable``, ``ModelCard``, ``VersionPage``, ``LineageView``."""
+"""Notebook views: ModelList, VersionTable, ModelCard, VersionPage, CompareView, LineageView."""
 
 from __future__ import annotations
 
+from .compare import CompareView
 from .lineage import LineageView
 from .views import ModelCard, ModelList, VersionPage, VersionTable
 
-__all__ = ["LineageView", "ModelCard", "ModelList", "VersionPage", "VersionTable"]
+__all__ = ["CompareView", "LineageView", "ModelCard", "ModelList", "VersionPage", "VersionTable"]

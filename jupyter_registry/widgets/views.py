@@ -67,7 +67,7 @@ def _reports_errors(method: F) -> F:
     """Button callbacks: show a registry or file error in the view's status line."""
 
     @wraps(method)
-    def wrapper(self: _View, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: View, *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except (RegistryError, OSError) as exc:
@@ -97,14 +97,14 @@ def _search_box(field: str, value: str | None, width: str) -> w.Text:
     )
 
 
-def _registry_for(model: Model | str, registry: Registry | None) -> tuple[Registry, str]:
+def registry_for(model: Model | str, registry: Registry | None) -> tuple[Registry, str]:
     if isinstance(model, Model):
         # the Model's own client, so a view of a remote model stays remote
         return registry or model.registry, model.name
     return registry or Registry(), model
 
 
-class _View(w.VBox):
+class View(w.VBox):
     """A VBox with a status line, a current ``.frame`` and live refresh."""
 
     frame: pd.DataFrame
@@ -187,7 +187,7 @@ def _new_offset(move: str, offset: int, size: int, total: int) -> int:
     }[move]
 
 
-class ModelList(_View):
+class ModelList(View):
     """The registry's models, one page at a time, sortable and filterable.
 
     ``ModelList(registry=None, page_size=20, **filters)`` takes the filters of
@@ -425,7 +425,7 @@ class ModelList(_View):
         super().close()
 
 
-class VersionTable(_View):
+class VersionTable(View):
     """A model's versions newest first, with checkpoint metrics as columns.
 
     Row actions work on the version chosen in the *Version* menu: set or move
@@ -440,7 +440,7 @@ class VersionTable(_View):
         page_size: int = 20,
         watch: bool = True,
     ) -> None:
-        self.registry, self.model_name = _registry_for(model, registry)
+        self.registry, self.model_name = registry_for(model, registry)
         self.offset = 0
         self.total = 0
         self.total_is_estimate = False
@@ -622,7 +622,7 @@ class VersionTable(_View):
         self.snippet = target.load_snippet(alias=target.aliases[0] if target.aliases else None)
         self.snippet_text.value = self.snippet
         self.snippet_text.layout.display = None
-        self._clipboard.outputs = (_display_data(_clipboard_js(self.snippet)),)
+        self._clipboard.outputs = (display_data(_clipboard_js(self.snippet)),)
         self.show_status("load snippet above (also copied to the clipboard if the browser allows)")
         return self.snippet
 
@@ -637,7 +637,7 @@ class VersionTable(_View):
         return path
 
 
-class ModelCard(_View):
+class ModelCard(View):
     """One model at a glance: description, labels, metadata, aliases, notes.
 
     The notes are Markdown rendered and sanitized here (:mod:`..sanitize`):
@@ -648,7 +648,7 @@ class ModelCard(_View):
     def __init__(
         self, model: Model | str, registry: Registry | None = None, *, watch: bool = True
     ) -> None:
-        self.registry, self.model_name = _registry_for(model, registry)
+        self.registry, self.model_name = registry_for(model, registry)
         self.aliases: dict[str, int] = {}
         self.frame = frames.models_frame([])
         self.summary = w.HTML()
@@ -711,7 +711,7 @@ def _metadata_from(text: str) -> dict[str, Any]:
     return value
 
 
-class VersionPage(_View):
+class VersionPage(View):
     """A version's own notes and metadata (editable), its files with sizes, and tensors.
 
     The panel's version page as a notebook widget. Edits go through the SDK
@@ -728,7 +728,7 @@ class VersionPage(_View):
         *,
         watch: bool = True,
     ) -> None:
-        self.registry, self.model_name = _registry_for(model, registry)
+        self.registry, self.model_name = registry_for(model, registry)
         self.ref = version
         self.version: ModelVersion | None = None
         self.tensors: DescribeTensors | None = None
@@ -836,7 +836,7 @@ class VersionPage(_View):
         return self.version
 
 
-def _display_data(data: dict[str, str]) -> dict[str, Any]:
+def display_data(data: dict[str, Any]) -> dict[str, Any]:
     """An output for an ``Output`` widget, built without an IPython shell."""
     return {"output_type": "display_data", "data": data, "metadata": {}}
 

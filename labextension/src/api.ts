@@ -9,6 +9,7 @@ import { OPERATIONS } from './types';
 import type {
   CreateModel,
   DescribeCheckpoint,
+  DescribeComparison,
   DescribeIdentity,
   DescribeModel,
   DescribeTensors,
@@ -168,6 +169,14 @@ export class RegistryClient {
 
   listVersions(name: string, offset = 0, limit = 100): Promise<ListVersionsResponse> {
     return this.call('list_versions', { path: { name }, query: { offset, limit } });
+  }
+
+  /** Versions side by side, as columns in the order given (oldest first reads best). */
+  compareVersions(name: string, versions: number[]): Promise<DescribeComparison> {
+    return this.call('compare_versions', {
+      path: { name },
+      query: { versions: versions.map(String) }
+    });
   }
 
   getVersion(name: string, ref: string | number): Promise<DescribeVersion> {

@@ -8,6 +8,7 @@ import React, { useCallback, useEffect, useState } from 'react';
 
 import { metadataPatch } from './api';
 import { ModelCardEditor } from './card';
+import { CompareView } from './compare';
 import {
   Chips,
   EditableText,
@@ -52,6 +53,9 @@ export function ModelDetail(props: {
   const [versionsAbout, setVersionsAbout] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [reloads, setReloads] = useState(0);
+  /** the versions ticked in the table, and those being compared (the compare view is open) */
+  const [ticked, setTicked] = useState<number[]>([]);
+  const [comparing, setComparing] = useState<number[] | null>(null);
   const reload = useCallback(() => setReloads(n => n + 1), []);
   const [opened, setOpened] = useState<number | null>(null);
 
@@ -125,6 +129,25 @@ export function ModelDetail(props: {
       </div>
     );
   }
+
+  if (comparing !== null) {
+    return (
+      <div className="jp-RegistryPanel-detail">
+        {header}
+        <CompareView
+          ctx={ctx}
+          name={name}
+          versions={comparing}
+          tick={props.tick}
+          onClose={() => setComparing(null)}
+        />
+      </div>
+    );
+  }
+  const listed = new Set(versions.map(v => v.version));
+  const toCompare = ticked.filter(v => listed.has(v)).sort((a, b) => a - b);
+  const toggleTicked = (version: number) =>
+    setTicked(now => (now.includes(version) ? now.filter(v => v !== version) : [...now, version]));
 
   // Every alias of the model, from the API (not rebuilt from the versions on this page).
   const aliasHolders = new Map<string, number>(Object.entries(model.aliases ?? {}));
@@ -338,18 +361,34 @@ export function ModelDetail(props: {
           title={`Versions (${versionsAbout}${totalVersions})`}
           label="Versions"
           actions={
-            <button
-              className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
-              disabled={registering !== null}
-              title={registering ?? undefined}
-              onClick={() => void registerVersion()}
-            >
-              + Register
-            </button>
+            <>
+              <button
+                className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
+                disabled={toCompare.length < 2}
+                title={
+                  toCompare.length < 2
+                    ? 'Tick two or more versions to compare them'
+                    : `Compare ${toCompare.map(v => `v${v}`).join(', ')} side by side`
+                }
+                onClick={() => setComparing(toCompare)}
+              >
+                Compare{toCompare.length ? ` (${toCompare.length})` : ''}
+              </button>
+              <button
+                className="jp-Button jp-mod-styled jp-RegistryPanel-secondary jp-RegistryPanel-small"
+                disabled={registering !== null}
+                title={registering ?? undefined}
+                onClick={() => void registerVersion()}
+              >
+                + Register
+              </button>
+            </>
           }
         >
           <VersionTable
             versions={versions}
+            ticked={toCompare}
+            onTick={toggleTicked}
             onSetAlias={v => void setAlias(v)}
             onRemoveAlias={a => void removeAlias(a)}
             onDelete={v => void deleteVersion(v)}
@@ -443,6 +482,9 @@ function LabelInput(props: {
 
 function VersionTable(props: {
   versions: DescribeVersion[];
+  /** the versions ticked for comparison */
+  ticked: number[];
+  onTick: (version: number) => void;
   onSetAlias: (version: number) => void;
   onRemoveAlias: (alias: string) => void;
   onDelete: (version: number) => void;
@@ -468,6 +510,7 @@ function VersionTable(props: {
       <table className="jp-RegistryPanel-table" aria-label="Versions">
         <thead>
           <tr>
+            <th aria-label="Compare" />
             <th>Version</th>
             <th>Name</th>
             <th>Aliases</th>
@@ -480,6 +523,14 @@ function VersionTable(props: {
         <tbody>
           {props.versions.map(v => (
             <tr key={v.version} data-version={v.version}>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Compare v${v.version}`}
+                  checked={props.ticked.includes(v.version)}
+                  onChange={() => props.onTick(v.version)}
+                />
+              </td>
               <td>
                 <button
                   className="jp-RegistryPanel-link"

@@ -19,6 +19,7 @@ export type ApiPath =
   | "/models"
   | "/models/{name}"
   | "/models/{name}/aliases/{alias}"
+  | "/models/{name}/compare"
   | "/models/{name}/history"
   | "/models/{name}/maintainers"
   | "/models/{name}/maintainers/{user}"
@@ -37,6 +38,7 @@ export const OPERATIONS = {
   add_maintainer: { method: "PUT", path: "/models/{name}/maintainers/{user}" },
   blob_size: { method: "HEAD", path: "/blobs/{sha256}" },
   collect_garbage: { method: "POST", path: "/admin/gc" },
+  compare_versions: { method: "GET", path: "/models/{name}/compare" },
   create_checkpoint: { method: "POST", path: "/checkpoints" },
   create_model: { method: "POST", path: "/models" },
   delete_checkpoint: { method: "DELETE", path: "/checkpoints/{checkpoint_uuid}" },
@@ -89,6 +91,12 @@ export interface Operations {
     query: Record<string, never>;
     body: CollectGarbage;
     response: GarbageCollected;
+  };
+  compare_versions: {
+    path: { name: string };
+    query: { versions?: Array<string>; only_differences?: boolean };
+    body: never;
+    response: DescribeComparison;
   };
   create_checkpoint: {
     path: Record<string, never>;
@@ -303,6 +311,17 @@ export interface CollectGarbage {
 }
 
 /**
+ * One compared field and its value in each version (``null`` where a version has none).
+ */
+export interface CompareRow {
+  key: string;
+  section: string;
+  name: string;
+  values: Array<unknown>;
+  differs: boolean;
+}
+
+/**
  * A checkpoint whose file contents are already in the artifact store.
  */
 export interface CreateCheckpoint {
@@ -371,6 +390,15 @@ export interface DescribeCheckpoint {
   source: Record<string, unknown>;
   creation_time: string;
   created_by?: string | null;
+}
+
+/**
+ * Versions of one model side by side: one column a version, one row a field.
+ */
+export interface DescribeComparison {
+  model_name: string;
+  versions: Array<number>;
+  rows: Array<CompareRow>;
 }
 
 /**

@@ -15,12 +15,14 @@ from typing import Protocol, runtime_checkable
 from ..schemas import (
     BlobInfo,
     CollectGarbage,
+    CompleteDirectUpload,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
     DescribeIdentity,
     DescribeModel,
     DescribeVersion,
+    DirectTransfer,
     GarbageCollected,
     ListActionsResponse,
     ListCheckpointsResponse,
@@ -30,6 +32,9 @@ from ..schemas import (
     ListModelsResponse,
     ListVersionsResponse,
     PatchMetadata,
+    PresignedDownload,
+    PresignedUpload,
+    PresignUpload,
     RegisterVersion,
     SchemaRevision,
     SetAlias,
@@ -102,3 +107,10 @@ class RegistryClient(AdminClient, Protocol):
         self, run: str | None = None, limit: int | None = None
     ) -> ListCheckpointsResponse: ...
     def delete_checkpoint(self, checkpoint_uuid: str) -> None: ...
+
+    # Presigned transfers of an S3 store; the HTTP client uses them inside
+    # upload_file and read_blob when the server offers them.
+    def get_direct_transfer(self) -> DirectTransfer: ...
+    def presign_upload(self, sha256: str, request: PresignUpload) -> PresignedUpload: ...
+    def complete_direct_upload(self, sha256: str, request: CompleteDirectUpload) -> BlobInfo: ...
+    def presign_download(self, sha256: str) -> PresignedDownload: ...

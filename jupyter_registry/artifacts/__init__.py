@@ -9,7 +9,7 @@ from .cas import BlobStore
 from .collect import Entry, collect
 from .fsspec_store import FsspecBlobStore
 from .local_store import LocalBlobStore, LocalFiles, local_root
-from .s3_store import DirectSettings, S3BlobStore, is_s3
+from .s3_store import DirectSettings, S3BlobStore, is_s3, signed_v4
 
 __all__ = [
     "BlobStore",
@@ -39,7 +39,7 @@ def open_blob_store(uri: str, storage_options: dict[str, Any] | str | None = Non
     import fsspec
     from fsspec.implementations.local import LocalFileSystem
 
-    fs, root = fsspec.core.url_to_fs(uri, **(storage_options or {}))
+    fs, root = fsspec.core.url_to_fs(uri, **signed_v4(uri, storage_options or {}))
     if isinstance(fs, LocalFileSystem):
         return LocalBlobStore(uri, fs, root)
     return (S3BlobStore if is_s3(fs) else FsspecBlobStore)(uri, fs, root)

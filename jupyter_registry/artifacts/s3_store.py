@@ -149,7 +149,10 @@ class S3BlobStore(FsspecBlobStore):
                 self._finish_parts(where, request)
             self._verify(staging, where, sha256, request.size)
             self.fs.invalidate_cache(staging)
-            self._commit(staging, sha256, request.size)
+            try:
+                self._commit(staging, sha256, request.size)
+            except OSError as exc:
+                raise StorageError(f"cannot store the upload in {self.uri}: {exc}") from None
         finally:
             with contextlib.suppress(OSError):
                 self._call("delete_object", **where)

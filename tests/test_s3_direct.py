@@ -334,6 +334,8 @@ def test_urls_expire_and_carry_no_secret(bucket_s3: S3Server, tmp_path: Path) ->
         for url in (download.url, upload.parts[0].url):
             assert bucket_s3.secret not in url and "X-Amz-Expires=2&" in url
         assert requests.get(download.url, timeout=30).content == data
+        tail = requests.get(download.url, headers={"Range": "bytes=3-"}, timeout=30)
+        assert (tail.status_code, tail.content) == (206, data[3:])  # how a download resumes
         elsewhere = download.url.replace(blob.sha256[2:], "0" * 62)
         assert requests.get(elsewhere, timeout=30).status_code == 403
         time.sleep(3)

@@ -396,3 +396,18 @@ def test_blobs_stream_through_the_server_without_direct_transfer(
         assert {"PUT", "GET"} <= verbs
     finally:
         server.stop()
+
+
+def test_a_file_s3_cannot_hold_is_refused_before_any_upload(
+    bucket_s3: S3Server, tmp_path: Path
+) -> None:
+    bucket = new_bucket(bucket_s3)
+    service = RegistryService.from_config(
+        RegistryConfig(**registry_config(bucket_s3, bucket, tmp_path))
+    )
+    try:
+        with pytest.raises(ValidationError, match="at most 5 TiB"):
+            service.presign_upload("a" * 64, PresignUpload(size=6 * 1024**4))
+        assert s3_files(bucket_s3, bucket) == []
+    finally:
+        service.close()

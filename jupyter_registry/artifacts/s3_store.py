@@ -48,6 +48,7 @@ from .cas import CHUNK
 from .fsspec_store import FsspecBlobStore
 
 STAGING = "direct-"
+MAX_OBJECT_BYTES = 5 * 1024**4
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ class S3BlobStore(FsspecBlobStore):
 
     def presign_upload(self, sha256: str, size: int, settings: DirectSettings) -> PresignedUpload:
         """URLs to put a file of ``size`` bytes that hashes to ``sha256`` into a staging key."""
+        if size > MAX_OBJECT_BYTES:
+            raise ValidationError(f"an S3 object holds at most 5 TiB, not {size} bytes")
         upload = uuid.uuid4().hex
         staging = self._staging(upload)
         expires_at = datetime.now(timezone.utc) + timedelta(seconds=settings.expires_seconds)

@@ -92,7 +92,10 @@ def _put_part(
             raise StorageError(f"cannot reach the bucket: {exc}") from None
     if response.status_code >= 300:
         raise _refused(response, f"part {part.number} of {path.name}")
-    return response.headers.get("ETag", "")
+    etag = response.headers.get("ETag")
+    if not etag:
+        raise StorageError(f"the bucket gave part {part.number} of {path.name} no ETag")
+    return etag
 
 
 def _thread_safe(progress: Progress | None) -> Progress | None:

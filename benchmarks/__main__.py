@@ -11,6 +11,7 @@ SUITES = {
     "compare": "benchmarks.compare",
     "scale": "benchmarks.scale",
     "transfer": "benchmarks.transfer",
+    "s3": "benchmarks.s3_transfer",
 }
 
 

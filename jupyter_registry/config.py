@@ -18,8 +18,12 @@ import os
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import List, Unicode, default
+from traitlets import Bool, Int, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
+
+#: S3's smallest part (but the last) and largest single PUT.
+MIN_PART_BYTES = 5 * 1024 * 1024
+MAX_PART_BYTES = 5 * 1024 * 1024 * 1024
 
 ENV_HOME = "JUPYTER_REGISTRY_HOME"
 ENV_DATABASE = "JUPYTER_REGISTRY_DATABASE"
@@ -69,6 +73,27 @@ class RegistryConfig(Configurable):
         "(e.g. an S3 endpoint). Also read from JUPYTER_REGISTRY_STORAGE_OPTIONS.",
     )
 
+    direct_transfer = Bool(
+        True,
+        config=True,
+        help="With an S3 artifact store, let HTTP clients upload and download blobs "
+        "straight to and from the bucket through presigned URLs; the server only "
+        "verifies and records them. False streams every blob through this server.",
+    )
+    direct_transfer_expiry = Int(
+        900,
+        config=True,
+        help="Seconds a presigned URL stays valid (1 to 604800, S3's limit).",
+    )
+    direct_part_bytes = Int(
+        64 * 1024 * 1024,
+        config=True,
+        help="Files up to this size go to the bucket in one presigned PUT, which the "
+        "bucket checks against the file's SHA-256; bigger ones in parallel parts of "
+        "this size (5 MiB to 5 GiB, S3's limits), which the server hashes back from "
+        "the bucket.",
+    )
+
     server = Unicode(
         config=True,
         help="URL of a central registry (e.g. the JupyterHub service "
@@ -113,6 +138,18 @@ class RegistryConfig(Configurable):
         help="Aliases only a model's maintainers and admins may set, move or remove. "
         "Also JUPYTER_REGISTRY_PROTECTED_ALIASES.",
     )
+
+    @validate("direct_transfer_expiry")
+    def _valid_expiry(self, proposal: dict[str, int]) -> int:
+        if not 1 <= proposal["value"] <= 604800:
+            raise TraitError("direct_transfer_expiry must be 1 to 604800 seconds")
+        return proposal["value"]
+
+    @validate("direct_part_bytes")
+    def _valid_part_bytes(self, proposal: dict[str, int]) -> int:
+        if not MIN_PART_BYTES <= proposal["value"] <= MAX_PART_BYTES:
+            raise TraitError("direct_part_bytes must be 5 MiB to 5 GiB (S3's part sizes)")
+        return proposal["value"]
 
     @default("default_user")
     def _default_default_user(self) -> str:

@@ -879,6 +879,68 @@ class SchemaRevision(_Response):
     revision: str
 
 
+# --- direct transfer: blobs straight to and from an S3 bucket ------------
+
+#: S3 numbers the parts of one multipart upload 1 to 10,000.
+MAX_PARTS = 10_000
+UPLOAD_ID_PATTERN = r"^[0-9a-f]{32}$"
+
+
+class DirectTransfer(_Response):
+    """Whether clients move blobs straight to and from the bucket, and in what pieces."""
+
+    available: bool
+    #: Files up to this size go in one presigned PUT; bigger ones in parts of this size.
+    part_bytes: int | None = None
+    #: How long each presigned URL stays valid.
+    expires_seconds: int | None = None
+
+
+class PresignUpload(_Request):
+    size: JsonInt = Field(ge=0, le=MAX_OFFSET)
+
+
+class PresignedPart(_Response):
+    """One ``PUT`` of the file's bytes ``offset .. offset + size`` to ``url``."""
+
+    number: int
+    offset: int
+    size: int
+    url: str
+
+
+class PresignedUpload(_Response):
+    """Where to put a file's bytes; ``headers`` go with every ``PUT`` (they are signed)."""
+
+    upload: str
+    multipart: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    parts: list[PresignedPart]
+    expires_at: datetime
+
+
+class UploadedPart(_Request):
+    number: JsonInt = Field(ge=1, le=MAX_PARTS)
+    etag: str = Field(min_length=1, max_length=256)
+
+
+class CompleteDirectUpload(_Request):
+    """The upload of :class:`PresignedUpload` is done: verify it and store it as its blob."""
+
+    upload: str = Field(pattern=UPLOAD_ID_PATTERN)
+    multipart: str | None = Field(default=None, min_length=1, max_length=1024)
+    size: JsonInt = Field(ge=0, le=MAX_OFFSET)
+    parts: list[UploadedPart] = Field(default_factory=list, max_length=MAX_PARTS)
+
+
+class PresignedDownload(_Response):
+    """A ``GET`` (``Range`` allowed) of a stored blob's bytes, valid until ``expires_at``."""
+
+    url: str
+    size: int
+    expires_at: datetime
+
+
 T = TypeVar("T", bound=BaseModel)
 
 #: Told of each committed change: its event name (``version.registered``…) and payload.

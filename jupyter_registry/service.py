@@ -31,7 +31,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, BinaryIO
 
 from . import graph
-from .artifacts import BlobStore, open_blob_store
+from .artifacts import BlobStore, DirectSettings, open_blob_store
+from .artifacts.s3_store import offered
 from .artifacts.safetensors_header import read_safetensors_header
 from .cards import check_card
 from .compare import compare_versions
@@ -39,8 +40,8 @@ from .config import RegistryConfig
 from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from .policy import Policy
 from .schemas import (
-    MAX_LINEAGE_NODES,
     DEFAULT_COMPARED,
+    MAX_LINEAGE_NODES,
     AliasName,
     BaseRef,
     BlobInfo,
@@ -49,6 +50,7 @@ from .schemas import (
     CheckUser,
     CollectGarbage,
     CompareQuery,
+    CompleteDirectUpload,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
@@ -58,6 +60,7 @@ from .schemas import (
     DescribeModel,
     DescribeTensors,
     DescribeVersion,
+    DirectTransfer,
     GarbageCollected,
     LineageQuery,
     ListActionsResponse,
@@ -69,6 +72,9 @@ from .schemas import (
     ListModelsResponse,
     ListVersionsResponse,
     PatchMetadata,
+    PresignedDownload,
+    PresignedUpload,
+    PresignUpload,
     RegisterVersion,
     Relation,
     SchemaRevision,
@@ -144,9 +150,12 @@ class RegistryService:
         blobs: BlobStore,
         policy: Policy | None = None,
         user: str | None = None,
+        direct: DirectSettings | None = None,
     ) -> None:
         self.store = store
         self.blobs = blobs
+        #: Presigned transfers, when configured; only an S3 blob store can make them.
+        self.direct = direct
         self.policy = policy if policy is not None else Policy.from_config(RegistryConfig())
         self.listeners: list[Listener] = []
         #: Who makes this service's calls: a server's requester (see :meth:`acting_as`),
@@ -164,7 +173,12 @@ class RegistryService:
         config = config or RegistryConfig()
         options = config.storage_options if storage_options is None else storage_options
         blobs = open_blob_store(config.artifacts, options)
-        return cls(SqlStore(config.database), blobs, Policy.from_config(config))
+        direct = (
+            DirectSettings(config.direct_part_bytes, config.direct_transfer_expiry)
+            if config.direct_transfer
+            else None
+        )
+        return cls(SqlStore(config.database), blobs, Policy.from_config(config), direct=direct)
 
     def acting_as(self, user: str | None) -> RegistryService:
         """This service with ``user`` as the actor of its calls: a server makes one per request.
@@ -738,6 +752,41 @@ class RegistryService:
         log.error("registry: stored blob %s is damaged: %s", sha256, reason)
         self._emit(("blob.corrupted", {"sha256": sha256, "reason": reason}))
         return IntegrityError(reason)
+
+    # --- direct transfer: presigned URLs of an S3 store ------------------------
+
+    def get_direct_transfer(self) -> DirectTransfer:
+        """Whether clients should move blobs straight to and from the bucket."""
+        try:
+            _, settings = offered(self.direct, self.blobs)
+        except NotFoundError:
+            return DirectTransfer(available=False)
+        return DirectTransfer(
+            available=True,
+            part_bytes=settings.part_bytes,
+            expires_seconds=settings.expires_seconds,
+        )
+
+    def presign_upload(self, sha256: str, request: PresignUpload) -> PresignedUpload:
+        """URLs to upload content into the bucket; only writers get them."""
+        self.check_writer("upload files")
+        store, settings = offered(self.direct, self.blobs)
+        return store.presign_upload(sha256, request.size, settings)
+
+    def complete_direct_upload(self, sha256: str, request: CompleteDirectUpload) -> BlobInfo:
+        """Verify a presigned upload and store it as blob ``sha256``, or refuse and discard it."""
+        self.check_writer("upload files")
+        store, _ = offered(self.direct, self.blobs)
+        return store.complete_upload(sha256, request)
+
+    def presign_download(self, sha256: str) -> PresignedDownload:
+        """A URL to download a blob that a checkpoint references, straight from the bucket."""
+        store, settings = offered(self.direct, self.blobs)
+        with self.store.read() as tx:
+            size = tx.blob_size(sha256)
+        if size is None:
+            raise NotFoundError(f"no blob {sha256} in this registry")
+        return store.presign_download(sha256, size, settings)
 
     def create_checkpoint(self, request: CreateCheckpoint) -> DescribeCheckpoint:
         """Record a checkpoint whose blobs are stored: files first, then one transaction.

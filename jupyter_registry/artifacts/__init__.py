@@ -9,12 +9,23 @@ from .cas import BlobStore
 from .collect import Entry, collect
 from .fsspec_store import FsspecBlobStore
 from .local_store import LocalBlobStore, LocalFiles, local_root
+from .s3_store import DirectSettings, S3BlobStore, is_s3, signed_v4
 
-__all__ = ["BlobStore", "Entry", "FsspecBlobStore", "LocalBlobStore", "collect", "open_blob_store"]
+__all__ = [
+    "BlobStore",
+    "DirectSettings",
+    "Entry",
+    "FsspecBlobStore",
+    "LocalBlobStore",
+    "S3BlobStore",
+    "collect",
+    "open_blob_store",
+]
 
 
 def open_blob_store(uri: str, storage_options: dict[str, Any] | str | None = None) -> BlobStore:
-    """The blob store for an fsspec URI: the local one for a folder, the plain one otherwise.
+    """The blob store for an fsspec URI: the local one for a folder, the S3 one (which can
+    presign) for a bucket, the plain one otherwise.
 
     ``storage_options`` are the filesystem's options, as a dict or as the JSON
     text a config or environment variable holds. A local folder without
@@ -28,6 +39,7 @@ def open_blob_store(uri: str, storage_options: dict[str, Any] | str | None = Non
     import fsspec
     from fsspec.implementations.local import LocalFileSystem
 
-    fs, root = fsspec.core.url_to_fs(uri, **(storage_options or {}))
-    store = LocalBlobStore if isinstance(fs, LocalFileSystem) else FsspecBlobStore
-    return store(uri, fs, root)
+    fs, root = fsspec.core.url_to_fs(uri, **signed_v4(uri, storage_options or {}))
+    if isinstance(fs, LocalFileSystem):
+        return LocalBlobStore(uri, fs, root)
+    return (S3BlobStore if is_s3(fs) else FsspecBlobStore)(uri, fs, root)

@@ -10,9 +10,9 @@ import click
 
 from ..schemas import (
     MAX_LINEAGE_DEPTH,
-    DescribeLineage,
     CompareQuery,
     DescribeComparison,
+    DescribeLineage,
     DescribeModel,
     DescribeVersion,
     ModelSortBy,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -40,6 +40,7 @@ from ..schemas import (
     ChangesQuery,
     CollectGarbage,
     CompareQuery,
+    CompleteDirectUpload,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
@@ -49,6 +50,7 @@ from ..schemas import (
     DescribeModel,
     DescribeTensors,
     DescribeVersion,
+    DirectTransfer,
     GarbageCollected,
     ListActionsResponse,
     ListChangesResponse,
@@ -58,6 +60,9 @@ from ..schemas import (
     ListModelsResponse,
     ListVersionsResponse,
     PatchMetadata,
+    PresignedDownload,
+    PresignedUpload,
+    PresignUpload,
     RegisterVersion,
     SchemaRevision,
     SetAlias,
@@ -65,6 +70,7 @@ from ..schemas import (
     UpdateModel,
     UpdateVersion,
 )
+from . import presigned
 from .protocol import Progress, VersionKey
 
 CHUNK = 4 * 1024 * 1024
@@ -131,6 +137,8 @@ class HttpClient:
         self.pool = _pool_for(self.server)
         self._headers = {"Authorization": f"token {token}"} if token else {}
         self.session.headers.update(self._headers)
+        #: What the server said of presigned transfers, asked on the first file transfer.
+        self._direct: DirectTransfer | None = None
 
     def __repr__(self) -> str:
         return f"<HttpClient {self.server}>"
@@ -323,6 +331,8 @@ class HttpClient:
         except RegistryError as exc:
             if isinstance(exc, AuthenticationError):
                 raise
+        if self._offers_direct():
+            return presigned.upload(self, path, sha256, size, progress)
         with open(path, "rb") as handle:
             body = _CountingReader(handle, size, progress)
             headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
@@ -331,12 +341,47 @@ class HttpClient:
             )
 
     def read_blob(self, sha256: str) -> tuple[int, Iterator[bytes]]:
+        if self._offers_direct():
+            size, open_from = presigned.opener(self, sha256)
+            return size, self._verified(open_from(0), sha256, size, open_from)
         response = self._request("GET", operation("read_blob").url(sha256), stream=True)
         size = int(response.headers["Content-Length"])
         return size, self._verified(response, sha256, size)
 
-    def _verified(self, response: requests.Response, sha256: str, size: int) -> Iterator[bytes]:
-        """Yield the blob's bytes, resuming a dropped connection where it broke, then verify."""
+    def _offers_direct(self) -> bool:
+        """Whether blobs go straight to and from the server's bucket; asked once per client.
+
+        A server from before direct transfer answers 404: blobs go through it.
+        """
+        if self._direct is None:
+            try:
+                self._direct = self.get_direct_transfer()
+            except RegistryError as exc:
+                if isinstance(exc, AuthenticationError | PermissionDeniedError):
+                    raise
+                self._direct = DirectTransfer(available=False)
+        return self._direct.available
+
+    def _resume_from_server(self, sha256: str) -> Callable[[int], requests.Response]:
+        def open_from(start: int) -> requests.Response:
+            headers = {"Range": f"bytes={start}-"}
+            url = operation("read_blob").url(sha256)
+            return self._request("GET", url, stream=True, headers=headers)
+
+        return open_from
+
+    def _verified(
+        self,
+        response: requests.Response,
+        sha256: str,
+        size: int,
+        open_from: Callable[[int], requests.Response] | None = None,
+    ) -> Iterator[bytes]:
+        """Yield the blob's bytes, resuming a dropped connection where it broke, then verify.
+
+        ``open_from(offset)`` reopens the transfer (the server's route by default).
+        """
+        reopen = open_from or self._resume_from_server(sha256)
         digest = hashlib.sha256()
         seen = 0
         for attempt in range(RESUME_ATTEMPTS + 1):
@@ -352,10 +397,7 @@ class HttpClient:
                     raise IntegrityError(
                         f"download of blob {sha256} was cut short: {exc}"
                     ) from None
-                headers = {"Range": f"bytes={seen}-"}
-                response = self._request(
-                    "GET", operation("read_blob").url(sha256), stream=True, headers=headers
-                )
+                response = reopen(seen)
                 if response.status_code != (206 if seen else 200):
                     raise IntegrityError(f"the server cannot resume blob {sha256}") from None
         if seen != size or digest.hexdigest() != sha256:
@@ -380,6 +422,18 @@ class HttpClient:
 
     def get_tensors(self, checkpoint_uuid: str, path: str) -> DescribeTensors:
         return self.call("get_tensors", checkpoint_uuid, query={"path": path})
+
+    def get_direct_transfer(self) -> DirectTransfer:
+        return self.call("get_direct_transfer")
+
+    def presign_upload(self, sha256: str, request: PresignUpload) -> PresignedUpload:
+        return self.call("presign_upload", sha256, body=request)
+
+    def complete_direct_upload(self, sha256: str, request: CompleteDirectUpload) -> BlobInfo:
+        return self.call("complete_direct_upload", sha256, body=request)
+
+    def presign_download(self, sha256: str) -> PresignedDownload:
+        return self.call("presign_download", sha256)
 
     # --- administration -----------------------------------------------------
 

@@ -46,6 +46,10 @@ class LocalClient:
         self.list_checkpoints = service.list_checkpoints
         self.delete_checkpoint = service.delete_checkpoint
         self.get_tensors = service.get_tensors
+        self.get_direct_transfer = service.get_direct_transfer
+        self.presign_upload = service.presign_upload
+        self.complete_direct_upload = service.complete_direct_upload
+        self.presign_download = service.presign_download
         self.upgrade_schema = service.upgrade_schema
         self.collect_garbage = service.collect_garbage
 

@@ -17,6 +17,7 @@ from ..schemas import (
     ChangesQuery,
     CollectGarbage,
     CompareQuery,
+    CompleteDirectUpload,
     CreateCheckpoint,
     CreateModel,
     DescribeCheckpoint,
@@ -26,6 +27,7 @@ from ..schemas import (
     DescribeModel,
     DescribeTensors,
     DescribeVersion,
+    DirectTransfer,
     GarbageCollected,
     ListActionsResponse,
     ListChangesResponse,
@@ -36,6 +38,9 @@ from ..schemas import (
     ListModelsResponse,
     ListVersionsResponse,
     PatchMetadata,
+    PresignedDownload,
+    PresignedUpload,
+    PresignUpload,
     RegisterVersion,
     SchemaRevision,
     SetAlias,
@@ -118,3 +123,10 @@ class RegistryClient(AdminClient, Protocol):
     ) -> ListCheckpointsResponse: ...
     def delete_checkpoint(self, checkpoint_uuid: str) -> None: ...
     def get_tensors(self, checkpoint_uuid: str, path: str) -> DescribeTensors: ...
+
+    # Presigned transfers of an S3 store; the HTTP client uses them inside
+    # upload_file and read_blob when the server offers them.
+    def get_direct_transfer(self) -> DirectTransfer: ...
+    def presign_upload(self, sha256: str, request: PresignUpload) -> PresignedUpload: ...
+    def complete_direct_upload(self, sha256: str, request: CompleteDirectUpload) -> BlobInfo: ...
+    def presign_download(self, sha256: str) -> PresignedDownload: ...

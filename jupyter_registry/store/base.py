@@ -24,8 +24,8 @@ from ..schemas import (
     Relation,
     VersionRef,
 )
-from .totals import Total
 from .relations import Edge, VersionKey
+from .totals import Total
 from .transaction import Allocation, LockedModel, LockedVersion
 
 User = str | None

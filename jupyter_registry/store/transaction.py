@@ -41,8 +41,8 @@ from .orm import (
     ModelRow,
     VersionRow,
 )
-from .totals import Total, page_total
 from .relations import RelationQueries
+from .totals import Total, page_total
 
 BLOB_LOCK_ID = 0x6A7262626C6F  # "jrbblo": gc vs checkpoint creation
 

@@ -15,6 +15,9 @@ export type ApiPath =
   | "/checkpoints"
   | "/checkpoints/{checkpoint_uuid}"
   | "/checkpoints/{checkpoint_uuid}/safetensors"
+  | "/direct"
+  | "/direct/blobs/{sha256}"
+  | "/direct/uploads/{sha256}"
   | "/identity"
   | "/models"
   | "/models/{name}"
@@ -39,12 +42,14 @@ export const OPERATIONS = {
   blob_size: { method: "HEAD", path: "/blobs/{sha256}" },
   collect_garbage: { method: "POST", path: "/admin/gc" },
   compare_versions: { method: "GET", path: "/models/{name}/compare" },
+  complete_direct_upload: { method: "PUT", path: "/direct/uploads/{sha256}" },
   create_checkpoint: { method: "POST", path: "/checkpoints" },
   create_model: { method: "POST", path: "/models" },
   delete_checkpoint: { method: "DELETE", path: "/checkpoints/{checkpoint_uuid}" },
   delete_model: { method: "DELETE", path: "/models/{name}" },
   delete_version: { method: "DELETE", path: "/models/{name}/versions/{ref}" },
   get_checkpoint: { method: "GET", path: "/checkpoints/{checkpoint_uuid}" },
+  get_direct_transfer: { method: "GET", path: "/direct" },
   get_history: { method: "GET", path: "/models/{name}/history" },
   get_identity: { method: "GET", path: "/identity" },
   get_lineage: { method: "GET", path: "/models/{name}/versions/{ref}/lineage" },
@@ -58,6 +63,8 @@ export const OPERATIONS = {
   list_versions: { method: "GET", path: "/models/{name}/versions" },
   patch_model_metadata: { method: "PATCH", path: "/models/{name}/metadata" },
   patch_version_metadata: { method: "PATCH", path: "/models/{name}/versions/{ref}/metadata" },
+  presign_download: { method: "GET", path: "/direct/blobs/{sha256}" },
+  presign_upload: { method: "POST", path: "/direct/uploads/{sha256}" },
   put_blob: { method: "PUT", path: "/blobs/{sha256}" },
   read_blob: { method: "GET", path: "/blobs/{sha256}" },
   register_version: { method: "POST", path: "/models/{name}/versions" },
@@ -98,6 +105,12 @@ export interface Operations {
     body: never;
     response: DescribeComparison;
   };
+  complete_direct_upload: {
+    path: { sha256: string };
+    query: Record<string, never>;
+    body: CompleteDirectUpload;
+    response: BlobInfo;
+  };
   create_checkpoint: {
     path: Record<string, never>;
     query: Record<string, never>;
@@ -133,6 +146,12 @@ export interface Operations {
     query: Record<string, never>;
     body: never;
     response: DescribeCheckpoint;
+  };
+  get_direct_transfer: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: never;
+    response: DirectTransfer;
   };
   get_history: {
     path: { name: string };
@@ -220,6 +239,18 @@ export interface Operations {
     query: Record<string, never>;
     body: PatchMetadata;
     response: DescribeVersion;
+  };
+  presign_download: {
+    path: { sha256: string };
+    query: Record<string, never>;
+    body: never;
+    response: PresignedDownload;
+  };
+  presign_upload: {
+    path: { sha256: string };
+    query: Record<string, never>;
+    body: PresignUpload;
+    response: PresignedUpload;
   };
   put_blob: {
     path: { sha256: string };
@@ -319,6 +350,16 @@ export interface CompareRow {
   name: string;
   values: Array<unknown>;
   differs: boolean;
+}
+
+/**
+ * The upload of :class:`PresignedUpload` is done: verify it and store it as its blob.
+ */
+export interface CompleteDirectUpload {
+  upload: string;
+  multipart?: string | null;
+  size: number;
+  parts?: Array<UploadedPart>;
 }
 
 /**
@@ -472,6 +513,15 @@ export interface DescribeVersion {
 }
 
 /**
+ * Whether clients move blobs straight to and from the bucket, and in what pieces.
+ */
+export interface DirectTransfer {
+  available: boolean;
+  part_bytes?: number | null;
+  expires_seconds?: number | null;
+}
+
+/**
  * Every error response: ``{"error": {"type": ..., "message": ...}}``.
  */
 export interface ErrorBody {
@@ -564,6 +614,40 @@ export interface PatchMetadata {
   remove?: Array<string>;
 }
 
+export interface PresignUpload {
+  size: number;
+}
+
+/**
+ * A ``GET`` (``Range`` allowed) of a stored blob's bytes, valid until ``expires_at``.
+ */
+export interface PresignedDownload {
+  url: string;
+  size: number;
+  expires_at: string;
+}
+
+/**
+ * One ``PUT`` of the file's bytes ``offset .. offset + size`` to ``url``.
+ */
+export interface PresignedPart {
+  number: number;
+  offset: number;
+  size: number;
+  url: string;
+}
+
+/**
+ * Where to put a file's bytes; ``headers`` go with every ``PUT`` (they are signed).
+ */
+export interface PresignedUpload {
+  upload: string;
+  multipart?: string | null;
+  headers?: Record<string, string>;
+  parts: Array<PresignedPart>;
+  expires_at: string;
+}
+
 export interface RegisterVersion {
   checkpoint_uuid: string;
   name?: string | null;
@@ -587,18 +671,18 @@ export interface SetAlias {
   version: number;
 }
 
-export interface TensorInfo {
-  name: string;
-  dtype: string;
-  shape: Array<number>;
-  parameters: number;
-}
-
 /**
  * Replace a version's bases (an empty list removes them).
  */
 export interface SetBases {
   bases: Array<BaseRef>;
+}
+
+export interface TensorInfo {
+  name: string;
+  dtype: string;
+  shape: Array<number>;
+  parameters: number;
 }
 
 /**
@@ -615,4 +699,9 @@ export interface UpdateVersion {
   name?: string | null;
   comment?: string | null;
   notes?: string | null;
+}
+
+export interface UploadedPart {
+  number: number;
+  etag: string;
 }

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from jupyter_registry import NotFoundError, Registry, ValidationError
-from jupyter_registry.client.local import LocalClient
 from jupyter_registry.schemas import MAX_LINEAGE_NODES, DescribeLineage
 
 
@@ -132,21 +131,6 @@ def test_a_deleted_base_stays_in_the_lineage_marked_deleted(
     assert _bases(tuned.reload()) == [(f"{ns}base", 1, "finetune", True)]
 
 
-def test_a_renamed_base_model_is_named_by_its_new_name(registry: Registry, ns: str, ckpt) -> None:
-    base = registry.create_model(f"{ns}old")
-    base.register_version(ckpt)
-    base.register_version(ckpt)
-    tuned = registry.create_model(f"{ns}tuned")
-    tuned.register_version(ckpt, base=f"{ns}old:1")
-    tuned.register_version(ckpt, base=f"{ns}old:2")
-    base.get_version(1).delete()
-    if not isinstance(registry.client, LocalClient):
-        pytest.skip("renaming is the service's and the MLflow API's, not the SDK's")
-    registry.client.service.rename_model(f"{ns}old", f"{ns}new")
-    assert _bases(tuned.get_version(1)) == [(f"{ns}new", 1, "finetune", True)]
-    assert _bases(tuned.get_version(2)) == [(f"{ns}new", 2, "finetune", False)]
-
-
 def test_lineage_graph_walks_both_ways_with_captured_attributes(
     registry: Registry, ns: str, ckpt
 ) -> None:
@@ -210,44 +194,3 @@ def test_lineage_is_bounded_by_the_node_limit(registry: Registry, ns: str, ckpt)
     assert graph.truncated and len(graph.nodes) == 4 and len(graph.edges) == 3
     with pytest.raises(ValidationError, match="max_nodes"):
         base.lineage_graph(max_nodes=MAX_LINEAGE_NODES + 1)
-
-
-def test_a_base_deleted_while_registering_is_not_found(
-    backend, registry: Registry, ns: str, ckpt
-) -> None:
-    """A concurrent delete of the base either waits for the registration or makes the base
-    missing: never a foreign-key failure surfacing as a storage error (PostgreSQL)."""
-    if backend.name != "postgresql":
-        pytest.skip("SQLite runs one write transaction at a time; remote is the same service")
-    import threading
-
-    from sqlalchemy import create_engine, text
-
-    registry.create_model(f"{ns}base").register_version(ckpt)
-    tuned = registry.create_model(f"{ns}tuned")
-    engine = create_engine(backend.database)
-    outcome: list[BaseException | None] = []
-
-    def register() -> None:
-        try:
-            tuned.register_version(ckpt, base=f"{ns}base:1")
-            outcome.append(None)
-        except BaseException as exc:
-            outcome.append(exc)
-
-    with engine.connect() as other:
-        other.execute(
-            text(
-                "DELETE FROM model_versions WHERE version = 1 AND model_id = "
-                "(SELECT id FROM models WHERE name = :name)"
-            ),
-            {"name": f"{ns}base"},
-        )
-        worker = threading.Thread(target=register)
-        worker.start()
-        worker.join(1.5)  # the registration reaches the base's row and waits on the delete
-        other.commit()
-    worker.join(30)
-    engine.dispose()
-    assert len(outcome) == 1 and isinstance(outcome[0], NotFoundError), outcome
-    assert tuned.reload().num_versions == 0

@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 from .artifacts import BlobStore, open_blob_store
 from .config import RegistryConfig
 from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
+from .filters import parse_filter, parse_order
 from .policy import Policy
 from .schemas import (
     AliasName,
@@ -65,6 +66,7 @@ from .schemas import (
     check_metadata,
     parse,
     parse_version_ref,
+    SearchVersionsQuery,
 )
 from .store import LockedModel, LockedVersion, SqlStore, Store, Transaction
 
@@ -105,6 +107,11 @@ def _no_model(name: str) -> NotFoundError:
 
 def _no_checkpoint(checkpoint_uuid: str) -> NotFoundError:
     return NotFoundError(f"no checkpoint with uuid {checkpoint_uuid!r}")
+
+
+def _given(expression: str | None) -> bool:
+    """An empty filter box or order means none: every surface may pass what the user typed."""
+    return expression is not None and expression.strip() != ""
 
 
 def _check_page(offset: int, limit: int | None) -> None:
@@ -250,8 +257,10 @@ class RegistryService:
         return model
 
     def list_models(self, query: ListModelsQuery) -> ListModelsResponse:
+        """A page of models; ``query.filter`` is parsed first, so a bad one changes nothing."""
+        where = parse_filter(query.filter, "models") if _given(query.filter) else None
         with self.store.read() as tx:
-            models, total = tx.list_models(query)
+            models, total = tx.list_models(query, where)
         return ListModelsResponse(models=models, total=total)
 
     def update_model(self, name: str, request: UpdateModel) -> DescribeModel:
@@ -415,6 +424,14 @@ class RegistryService:
             if model_id is None:
                 raise _no_model(model_name)
             versions, total = tx.list_versions(model_id, model_name, offset, limit)
+        return ListVersionsResponse(versions=versions, total=total)
+
+    def search_versions(self, query: SearchVersionsQuery) -> ListVersionsResponse:
+        """Versions of every model that match ``query.filter``, in ``query.order_by``."""
+        where = parse_filter(query.filter, "versions") if _given(query.filter) else None
+        order = parse_order(query.order_by, "versions") if _given(query.order_by) else None
+        with self.store.read() as tx:
+            versions, total = tx.search_versions(where, order, query.offset, query.limit)
         return ListVersionsResponse(versions=versions, total=total)
 
     def _edit_version(

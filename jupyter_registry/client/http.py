@@ -54,6 +54,7 @@ from ..schemas import (
     PatchMetadata,
     RegisterVersion,
     SchemaRevision,
+    SearchVersionsQuery,
     SetAlias,
     UpdateModel,
     UpdateVersion,
@@ -257,6 +258,9 @@ class HttpClient:
     ) -> ListVersionsResponse:
         page = {"offset": offset, "limit": limit}
         return self.call("list_versions", model_name, query=page)
+
+    def search_versions(self, query: SearchVersionsQuery) -> ListVersionsResponse:
+        return self.call("search_versions", query=query)
 
     def update_version(
         self, model_name: str, ref: VersionKey, request: UpdateVersion

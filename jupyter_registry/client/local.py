@@ -30,6 +30,7 @@ class LocalClient:
         self.register_version = service.register_version
         self.get_version = service.get_version
         self.list_versions = service.list_versions
+        self.search_versions = service.search_versions
         self.update_version = service.update_version
         self.patch_version_metadata = service.patch_version_metadata
         self.delete_version = service.delete_version

@@ -32,6 +32,7 @@ from ..schemas import (
     PatchMetadata,
     RegisterVersion,
     SchemaRevision,
+    SearchVersionsQuery,
     SetAlias,
     UpdateModel,
     UpdateVersion,
@@ -81,6 +82,7 @@ class RegistryClient(AdminClient, Protocol):
     def list_versions(
         self, model_name: str, offset: int = 0, limit: int | None = None
     ) -> ListVersionsResponse: ...
+    def search_versions(self, query: SearchVersionsQuery) -> ListVersionsResponse: ...
     def update_version(
         self, model_name: str, ref: VersionKey, request: UpdateVersion
     ) -> DescribeVersion: ...

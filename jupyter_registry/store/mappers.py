@@ -88,9 +88,13 @@ def describe_checkpoints(db: Connection, rows: Sequence[Any]) -> list[DescribeCh
 
 
 def describe_versions(
-    db: Connection, rows: Sequence[Any], model_name: str
+    db: Connection, rows: Sequence[Any], model_name: str | None
 ) -> list[DescribeVersion]:
-    """Rows of :data:`statements.VERSIONS`, with their aliases and checkpoints."""
+    """Rows of :data:`statements.VERSIONS`, with their aliases and checkpoints.
+
+    ``model_name`` names the one model of the rows; ``None`` when they are of
+    several models and each row carries its own ``model_name`` column.
+    """
     aliases: dict[int, list[str]] = {row.id: [] for row in rows}
     if aliases:
         for version_id, alias in db.execute(sql.ALIASES_OF_VERSIONS, {"ids": list(aliases)}):
@@ -98,7 +102,7 @@ def describe_versions(
     checkpoints = describe_checkpoints(db, rows)
     return [
         DescribeVersion(
-            model_name=model_name,
+            model_name=row.model_name if model_name is None else model_name,
             version=row.version,
             name=row.name,
             comment=row.comment,

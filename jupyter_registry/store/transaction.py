@@ -30,7 +30,8 @@ from ..schemas import (
     RegisterVersion,
     VersionRef,
 )
-from . import mappers
+from ..filters import Node, Order
+from . import filters, mappers
 from . import statements as sql
 from .orm import (
     ActionRow,
@@ -162,9 +163,14 @@ class SqlTransaction:
         rows = self.db.execute(sql.MODEL_BY_ID, {"id": model_id}).all()
         return mappers.describe_models(self.db, rows)[0]
 
-    def list_models(self, query: ListModelsQuery) -> tuple[list[DescribeModel], int]:
-        """One page of models and the number matching, filtered and sorted as asked."""
+    def list_models(
+        self, query: ListModelsQuery, where: Node | None = None
+    ) -> tuple[list[DescribeModel], int]:
+        """One page of models and the number matching, filtered and sorted as asked;
+        ``where`` is a parsed filter expression (``ListModelsQuery.filter``)."""
         conditions = _model_filters(query)
+        if where is not None:
+            conditions.append(filters.model_condition(where, self.db.dialect.name))
         order = _model_order(query)
         total = self.db.scalar(select(func.count(ModelRow.id)).where(*conditions)) or 0
         # Page the ids first, then compute the per-model columns for that page
@@ -295,6 +301,12 @@ class SqlTransaction:
             .limit(limit)
         ).all()
         return mappers.describe_versions(self.db, rows, model_name), total
+
+    def search_versions(
+        self, where: Node | None, order: Order | None, offset: int, limit: int | None
+    ) -> tuple[list[DescribeVersion], int]:
+        """A page of the versions of all models matching a parsed filter, and how many match."""
+        return filters.search_versions(self.db, where, order, offset, limit)
 
     def lock_version(self, model_id: int, ref: VersionRef) -> LockedVersion | None:
         if ref.alias is not None:

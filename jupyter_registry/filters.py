@@ -166,7 +166,9 @@ def _error(text: str, position: int, problem: str) -> ValidationError:
     """A refusal naming the 1-based position, with the text around it for a one-line message."""
     start = max(0, position - 20)
     excerpt = text[start : position + 20].replace("\n", " ")
-    return ValidationError(f"invalid filter at position {position + 1}: {problem} (near {excerpt!r})")
+    return ValidationError(
+        f"invalid filter at position {position + 1}: {problem} (near {excerpt!r})"
+    )
 
 
 def _check_characters(text: str) -> None:
@@ -357,6 +359,13 @@ SORTABLE: frozenset[FieldKind] = frozenset({"text", "number", "time", "json"})
 
 def parse_order(text: str, target: Target) -> Order:
     """``FIELD [asc|desc]`` (ascending unless said) over the target's sortable fields."""
+    try:
+        return _parse_order(text, target)
+    except ValidationError as exc:
+        raise ValidationError(str(exc).replace("invalid filter", "invalid order", 1)) from None
+
+
+def _parse_order(text: str, target: Target) -> Order:
     _check_characters(text)
     match = ORDER.fullmatch(text)
     if not match:
@@ -368,3 +377,18 @@ def parse_order(text: str, target: Target) -> Order:
     if field.kind not in SORTABLE:
         raise _error(text, match.start("field"), f"cannot sort by {field}")
     return Order(field, (match.group("dir") or "asc").lower() == "desc")
+
+
+def check_search(filter: str | None, order: str | None, target: Target) -> None:
+    """Refuse a bad filter or order where it is typed: a client checks before sending, so a
+    remote registry answers the same error as an embedded one (a megabyte never reaches a URL).
+    """
+    if given(filter):
+        parse_filter(filter, target)  # type: ignore[arg-type]
+    if given(order):
+        parse_order(order, target)  # type: ignore[arg-type]
+
+
+def given(expression: str | None) -> bool:
+    """An empty filter box or order means none: every surface may pass what the user typed."""
+    return expression is not None and expression.strip() != ""

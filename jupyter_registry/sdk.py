@@ -21,6 +21,7 @@ from .artifacts.materialize import write_checkpoint
 from .client.protocol import RegistryClient
 from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig
 from .errors import UntrustedCodeError, ValidationError
+from .filters import check_search
 from .frameworks import adapter_for_format, adapter_for_object
 from .kernel import kernel_state
 from .lineage import capture_source, default_run
@@ -36,11 +37,11 @@ from .schemas import (
     DescribeModel,
     DescribeVersion,
     ListModelsQuery,
-    SearchVersionsQuery,
     ModelSortBy,
     OrderBy,
     PatchMetadata,
     RegisterVersion,
+    SearchVersionsQuery,
     SetAlias,
     UpdateModel,
     UpdateVersion,
@@ -600,6 +601,7 @@ class Registry:
 
         ``reg.search_models("labels contains 'vision' and metadata.owner = 'ana'")``
         """
+        check_search(filter, None, "models")
         infos = self._model_infos(sort_by, order_by, None, None, (), None, limit, offset, filter)
         return [Model(self._client, info) for info in infos]
 
@@ -614,6 +616,7 @@ class Registry:
 
         ``reg.search_versions("metrics.acc > 0.9", order_by="metrics.acc desc")``
         """
+        check_search(filter, order_by, "versions")
         infos: list[DescribeVersion] = []
         while limit is None or len(infos) < limit:
             want = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(infos))

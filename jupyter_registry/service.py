@@ -33,7 +33,7 @@ from typing import Any, BinaryIO
 from .artifacts import BlobStore, open_blob_store
 from .config import RegistryConfig
 from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
-from .filters import parse_filter, parse_order
+from .filters import given, parse_filter, parse_order
 from .policy import Policy
 from .schemas import (
     AliasName,
@@ -58,6 +58,7 @@ from .schemas import (
     PatchMetadata,
     RegisterVersion,
     SchemaRevision,
+    SearchVersionsQuery,
     SetAlias,
     UpdateModel,
     UpdateVersion,
@@ -66,7 +67,6 @@ from .schemas import (
     check_metadata,
     parse,
     parse_version_ref,
-    SearchVersionsQuery,
 )
 from .store import LockedModel, LockedVersion, SqlStore, Store, Transaction
 
@@ -107,11 +107,6 @@ def _no_model(name: str) -> NotFoundError:
 
 def _no_checkpoint(checkpoint_uuid: str) -> NotFoundError:
     return NotFoundError(f"no checkpoint with uuid {checkpoint_uuid!r}")
-
-
-def _given(expression: str | None) -> bool:
-    """An empty filter box or order means none: every surface may pass what the user typed."""
-    return expression is not None and expression.strip() != ""
 
 
 def _check_page(offset: int, limit: int | None) -> None:
@@ -258,7 +253,7 @@ class RegistryService:
 
     def list_models(self, query: ListModelsQuery) -> ListModelsResponse:
         """A page of models; ``query.filter`` is parsed first, so a bad one changes nothing."""
-        where = parse_filter(query.filter, "models") if _given(query.filter) else None
+        where = parse_filter(query.filter, "models") if given(query.filter) else None
         with self.store.read() as tx:
             models, total = tx.list_models(query, where)
         return ListModelsResponse(models=models, total=total)
@@ -428,8 +423,8 @@ class RegistryService:
 
     def search_versions(self, query: SearchVersionsQuery) -> ListVersionsResponse:
         """Versions of every model that match ``query.filter``, in ``query.order_by``."""
-        where = parse_filter(query.filter, "versions") if _given(query.filter) else None
-        order = parse_order(query.order_by, "versions") if _given(query.order_by) else None
+        where = parse_filter(query.filter, "versions") if given(query.filter) else None
+        order = parse_order(query.order_by, "versions") if given(query.order_by) else None
         with self.store.read() as tx:
             versions, total = tx.search_versions(where, order, query.offset, query.limit)
         return ListVersionsResponse(versions=versions, total=total)

@@ -16,6 +16,7 @@ from test_admin import *  # noqa: F403
 from test_checkpoints import *  # noqa: F403
 from test_concurrency import *  # noqa: F403
 from test_models import *  # noqa: F403
+from test_search import *  # noqa: F403
 from test_versions import *  # noqa: F403
 
 # Kills a client in the middle of a database commit: meaningful only where the

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from ..filters import Node, Order
 from ..schemas import (
     CreateCheckpoint,
     CreateModel,
@@ -23,7 +24,6 @@ from ..schemas import (
     RegisterVersion,
     VersionRef,
 )
-from ..filters import Node, Order
 from .transaction import Allocation, LockedModel, LockedVersion
 
 User = str | None

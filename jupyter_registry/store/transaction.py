@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Connection, exists, func, select, text, up
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConflictError
+from ..filters import Node, Order
 from ..schemas import (
     CreateCheckpoint,
     CreateModel,
@@ -30,7 +31,6 @@ from ..schemas import (
     RegisterVersion,
     VersionRef,
 )
-from ..filters import Node, Order
 from . import filters, mappers
 from . import statements as sql
 from .orm import (

@@ -553,6 +553,7 @@ class Registry:
         offset: int,
         filter: str | None = None,
     ) -> list[DescribeModel]:
+        check_search(filter, None, "models")
         base = {
             "filter": filter,
             "sort_by": sort_by,
@@ -582,10 +583,12 @@ class Registry:
         archived: bool | None = None,
         limit: int | None = None,
         offset: int = 0,
+        filter: str | None = None,
     ) -> list[Model]:
-        """Models matching every filter given; names and descriptions match substrings."""
+        """Models matching every filter given; names and descriptions match substrings,
+        ``filter`` is an expression of the filter language (as ``search_models``)."""
         infos = self._model_infos(
-            sort_by, order_by, name, description, labels, archived, limit, offset
+            sort_by, order_by, name, description, labels, archived, limit, offset, filter
         )
         return [Model(self._client, info) for info in infos]
 
@@ -601,7 +604,6 @@ class Registry:
 
         ``reg.search_models("labels contains 'vision' and metadata.owner = 'ana'")``
         """
-        check_search(filter, None, "models")
         infos = self._model_infos(sort_by, order_by, None, None, (), None, limit, offset, filter)
         return [Model(self._client, info) for info in infos]
 

@@ -10,6 +10,7 @@ SUITES = {
     "feel": "benchmarks.feel",
     "compare": "benchmarks.compare",
     "scale": "benchmarks.scale",
+    "search": "benchmarks.search",
     "transfer": "benchmarks.transfer",
 }
 

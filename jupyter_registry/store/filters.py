@@ -6,8 +6,9 @@ type first: ``metrics.acc > 0.9`` holds only where ``acc`` is a number, so a
 string, an object or a missing key simply does not match, on SQLite
 (``json_type``/``json_extract``) as on PostgreSQL (``jsonb_typeof``, and jsonb's
 own comparison, which never casts and so cannot fail on a stray value).
-Equality on PostgreSQL is written as containment (``metadata @> '{"k": v}'``)
-so the GIN indexes of migration 0006 answer it.
+Top-level numbers, booleans and short strings are looked up in the key/value
+index of :mod:`.search_values` (migration 0006) instead, where the database
+finds them by b-tree rather than reading every document.
 
 Every comparison means "the field holds a value of the literal's type that
 compares so": ``metadata.x != 'a'`` needs ``x`` present; ``not`` is the
@@ -42,6 +43,7 @@ from ..schemas import DescribeVersion
 from . import mappers
 from . import statements as sql
 from .orm import AliasRow, CheckpointRow, LabelRow, ModelRow, VersionRow
+from .search_values import MAX_KEY, MAX_STRING, OWNERS, TABLES
 
 Condition = ColumnElement[bool]
 
@@ -71,6 +73,19 @@ _COLUMNS: dict[Target, dict[str, Any]] = {
         "hparams": CheckpointRow.hparams,
     },
 }
+#: Which rows of :mod:`.search_values` hold a JSON field's values, and the column they match.
+_VALUE_OWNERS: dict[tuple[Target, str], str] = {
+    ("models", "metadata"): "model",
+    ("versions", "metadata"): "version",
+    ("versions", "metrics"): "checkpoint",
+    ("versions", "hparams"): "checkpoint",
+}
+_OWNER_COLUMNS: dict[tuple[Target, str], Any] = {
+    ("models", "metadata"): ModelRow.id,
+    ("versions", "metadata"): VersionRow.id,
+    ("versions", "metrics"): VersionRow.checkpoint_id,
+    ("versions", "hparams"): VersionRow.checkpoint_id,
+}
 _COMPARE: dict[str, Callable[[Any, Any], Condition]] = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -86,6 +101,31 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _lookup(owner: Any, column: Any, where: list[Condition], drive: bool) -> Condition:
+    """Rows whose ``owner`` is among the ``column`` values of the rows matching ``where``.
+
+    A driving lookup is ``owner IN (SELECT column …)``: one index scan picks
+    the candidates. The others are correlated ``EXISTS`` probes of an index
+    per candidate, far cheaper than materialising every id a broad condition
+    (``labels contains 'vision'``) matches.
+    """
+    if drive:
+        return owner.in_(select(column).where(*where))
+    return exists().where(column == owner, *where)
+
+
+def _selectivity(node: Node) -> int:
+    """A guess at how few rows a condition picks (lower: fewer), to choose the one that drives:
+    equality with a string before a number range before a label before anything else."""
+    if not isinstance(node, Compare):
+        return 4
+    if node.field.kind == "set":
+        return 1 if node.field.name == "alias" else 3
+    if node.op in ("=", "in") and all(isinstance(v, str) for v in node.values):
+        return 0
+    return 2 if node.field.kind == "json" else 4
+
+
 class _Compiler:
     """One filter over one target, for one database dialect."""
 
@@ -94,24 +134,30 @@ class _Compiler:
         self.columns = _COLUMNS[target]
         self.postgres = dialect == "postgresql"
 
-    def condition(self, node: Node) -> Condition:
+    def condition(self, node: Node, drive: bool = True) -> Condition:
+        """``drive``: whether this condition may pick the rows (``id IN (ids found by index)``)
+        rather than check each row another condition picked (a correlated ``EXISTS``)."""
         if isinstance(node, And):
-            return and_(*(self.condition(item) for item in node.items))
+            driver = min(range(len(node.items)), key=lambda i: _selectivity(node.items[i]))
+            items = (
+                self.condition(item, drive and i == driver) for i, item in enumerate(node.items)
+            )
+            return and_(*items)
         if isinstance(node, Or):
-            return or_(*(self.condition(item) for item in node.items))
+            return or_(*(self.condition(item, drive) for item in node.items))
         if isinstance(node, Not):
-            return not_(func.coalesce(self.condition(node.item), false()))
-        return self.compare(node)
+            return not_(func.coalesce(self.condition(node.item, False), false()))
+        return self.compare(node, drive)
 
-    def compare(self, node: Compare) -> Condition:
+    def compare(self, node: Compare, drive: bool) -> Condition:
         field = node.field
         if node.op == "in":
-            return or_(*(self.compare(Compare(field, "=", (v,))) for v in node.values))
+            return or_(*(self.compare(Compare(field, "=", (v,)), drive) for v in node.values))
         (value,) = node.values
         if field.kind == "set":
-            return self.member(field, node.op, value)
+            return self.member(field, node.op, value, drive)
         if field.kind == "json":
-            return self.json(field, node.op, value)
+            return self.json(field, node.op, value, drive)
         column = self.columns[field.name]
         if value is None:
             return column.is_(None) if node.op == "=" else column.is_not(None)
@@ -119,22 +165,46 @@ class _Compiler:
             return column.ilike(_like(str(value)), escape="\\")
         return _COMPARE[node.op](column, value)
 
-    def member(self, field: Field, op: str, value: Value) -> Condition:
+    def member(self, field: Field, op: str, value: Value, drive: bool) -> Condition:
         """``labels``/``alias`` hold a set: ``=`` and ``contains`` both ask for one member."""
         if field.name == "labels":
             owner = ModelRow.id if self.target == "models" else VersionRow.model_id
-            found = exists().where(LabelRow.model_id == owner, LabelRow.label == value)
+            found = _lookup(owner, LabelRow.model_id, [LabelRow.label == value], drive)
         elif self.target == "models":
-            found = exists().where(AliasRow.model_id == ModelRow.id, AliasRow.alias == value)
+            found = _lookup(ModelRow.id, AliasRow.model_id, [AliasRow.alias == value], drive)
         else:
-            found = exists().where(AliasRow.version_id == VersionRow.id, AliasRow.alias == value)
-        return ~found if op == "!=" else found
+            found = _lookup(VersionRow.id, AliasRow.version_id, [AliasRow.alias == value], drive)
+        return not_(found) if op == "!=" else found
 
-    def json(self, field: Field, op: str, value: Value) -> Condition:
+    def json(self, field: Field, op: str, value: Value, drive: bool) -> Condition:
+        indexed = self.indexed(field, op, value, drive)
+        if indexed is not None:
+            return indexed
         column = self.columns[field.name]
         if self.postgres:
             return _PostgresJson(column, field.path).compare(op, value)
         return _SqliteJson(column, field.path).compare(op, value)
+
+    def indexed(self, field: Field, op: str, value: Value, drive: bool) -> Condition | None:
+        """The comparison as an index lookup in :mod:`.search_values`, where that table holds
+        exactly what it asks (a top-level number, boolean, or equality with a short string)."""
+        if len(field.path) != 1 or len(field.path[0]) > MAX_KEY or value is None:
+            return None
+        owner, kind = _VALUE_OWNERS[self.target, field.name], _json_kind(value)
+        table = TABLES[owner].__table__
+        where = [table.c.field == field.name, table.c.key == field.path[0]]
+        if kind == "bool":
+            if op not in ("=", "!="):
+                return None
+            where += [table.c.kind == "b", table.c.number == float(value == (op == "="))]
+        elif kind == "number" and op in _COMPARE:
+            where += [table.c.kind == "n", _COMPARE[op](table.c.number, value)]
+        elif kind == "str" and op == "=" and len(str(value)) <= MAX_STRING:
+            where += [table.c.string == value]
+        else:
+            return None
+        owner_column = _OWNER_COLUMNS[self.target, field.name]
+        return _lookup(owner_column, table.c[OWNERS[owner]], where, drive)
 
     def sort_keys(self, order: Order) -> list[Any]:
         """ORDER BY terms: missing values last; under a JSON key, numbers before strings

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -221,3 +222,55 @@ class ActionRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JsonValue, default=dict)
 
     __table_args__ = (Index("ix_model_actions_model_name", "model_name", "id"),)
+
+
+class _SearchValue:
+    """One top-level scalar of a JSON document, copied out so the filter language can find it
+    by index (see :mod:`.search_values`): ``field`` names the document (``metadata``,
+    ``metrics``, ``hparams``), ``kind`` is ``n`` (number), ``s`` (string) or ``b`` (boolean,
+    ``number`` 1 or 0)."""
+
+    field: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(1))
+    number: Mapped[float | None] = mapped_column(Float)
+    string: Mapped[str | None] = mapped_column(String(200))
+
+
+class ModelValueRow(_SearchValue, Base):
+    __tablename__ = "model_values"
+
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (
+        Index("ix_model_values_number", "field", "key", "kind", "number", "model_id"),
+        Index("ix_model_values_string", "field", "key", "string", "model_id"),
+    )
+
+
+class VersionValueRow(_SearchValue, Base):
+    __tablename__ = "version_values"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (
+        Index("ix_version_values_number", "field", "key", "kind", "number", "version_id"),
+        Index("ix_version_values_string", "field", "key", "string", "version_id"),
+    )
+
+
+class CheckpointValueRow(_SearchValue, Base):
+    __tablename__ = "checkpoint_values"
+
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("checkpoints.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (
+        Index("ix_checkpoint_values_number", "field", "key", "kind", "number", "checkpoint_id"),
+        Index("ix_checkpoint_values_string", "field", "key", "string", "checkpoint_id"),
+    )

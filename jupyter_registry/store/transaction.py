@@ -42,6 +42,7 @@ from .orm import (
     ModelRow,
     VersionRow,
 )
+from .search_values import index_document
 
 BLOB_LOCK_ID = 0x6A7262626C6F  # "jrbblo": gc vs checkpoint creation
 
@@ -139,6 +140,7 @@ class SqlTransaction:
         except IntegrityError:  # another writer created it since model_id() said no
             raise ConflictError(f"a model named {request.name!r} already exists") from None
         self.add_labels(model_id, request.labels)
+        index_document(self.db, "model", model_id, "metadata", request.metadata)
         return model_id
 
     def add_labels(self, model_id: int, labels: Iterable[str]) -> None:
@@ -206,6 +208,7 @@ class SqlTransaction:
     ) -> None:
         params = {"model_id": model_id, "meta": metadata, "now": now, "user": user}
         self.db.execute(sql.SET_MODEL_METADATA, params)
+        index_document(self.db, "model", model_id, "metadata", metadata)
 
     def touch_model(self, model_id: int, user: str | None, now: datetime) -> None:
         self.db.execute(sql.TOUCH_MODEL, {"model_id": model_id, "now": now, "user": user})
@@ -271,6 +274,7 @@ class SqlTransaction:
                 "updated_by": user,
             },
         ).scalar_one()
+        index_document(self.db, "version", version_id, "metadata", request.metadata)
         return version_id
 
     def version(self, model_name: str, ref: VersionRef) -> DescribeVersion | None:
@@ -332,6 +336,7 @@ class SqlTransaction:
     ) -> None:
         params = {"version_id": version_id, "meta": metadata, "user": user}
         self.db.execute(sql.SET_VERSION_METADATA, params)
+        index_document(self.db, "version", version_id, "metadata", metadata)
 
     def delete_version(self, version_id: int) -> None:
         self.db.execute(sql.DELETE_VERSION, {"version_id": version_id})
@@ -443,6 +448,8 @@ class SqlTransaction:
         ]
         if entries:
             self.db.execute(sql.INSERT_FILES, entries)
+        for field in ("metrics", "hparams"):  # what the filter language searches
+            index_document(self.db, "checkpoint", checkpoint_id, field, getattr(request, field))
         return checkpoint_id
 
     def checkpoint_id(self, uuid: str) -> int | None:

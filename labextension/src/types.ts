@@ -23,7 +23,8 @@ export type ApiPath =
   | "/models/{name}/metadata"
   | "/models/{name}/versions"
   | "/models/{name}/versions/{ref}"
-  | "/models/{name}/versions/{ref}/metadata";
+  | "/models/{name}/versions/{ref}/metadata"
+  | "/versions";
 
 /**
  * Every operation of the REST API by name (the Python service and client method):
@@ -54,6 +55,7 @@ export const OPERATIONS = {
   register_version: { method: "POST", path: "/models/{name}/versions" },
   remove_alias: { method: "DELETE", path: "/models/{name}/aliases/{alias}" },
   remove_maintainer: { method: "DELETE", path: "/models/{name}/maintainers/{user}" },
+  search_versions: { method: "GET", path: "/versions" },
   set_alias: { method: "PUT", path: "/models/{name}/aliases/{alias}" },
   update_model: { method: "PATCH", path: "/models/{name}" },
   update_version: { method: "PATCH", path: "/models/{name}/versions/{ref}" },
@@ -157,6 +159,7 @@ export interface Operations {
   list_models: {
     path: Record<string, never>;
     query: {
+      filter?: string;
       sort_by?: "name" | "description" | "creation_time" | "last_updated_time";
       order_by?: "asc" | "desc";
       name?: string;
@@ -216,6 +219,12 @@ export interface Operations {
     query: Record<string, never>;
     body: never;
     response: void;
+  };
+  search_versions: {
+    path: Record<string, never>;
+    query: { filter?: string; order_by?: string; offset?: number; limit?: number };
+    body: never;
+    response: ListVersionsResponse;
   };
   set_alias: {
     path: { name: string; alias: string };

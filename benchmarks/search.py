@@ -41,15 +41,36 @@ LABELS = ["vision", "nlp", "audio", "tabular", "rl"]
 DATASETS = [f"dataset-{i}" for i in range(200)]
 
 MODEL_QUERIES = [
-    ("models: 3 conditions, selective", "metadata.owner = 'user7' and labels contains 'vision' and metadata.size > 500"),
-    ("models: 3 conditions, broad", "labels contains 'vision' and metadata.size >= 0 and not archived = true"),
-    ("models: one dataset or another", "metadata.dataset in ('dataset-3', 'dataset-4') and alias = 'production'"),
-]  # fmt: skip
+    (
+        "models: 3 conditions, selective",
+        "metadata.owner = 'user7' and labels contains 'vision' and metadata.size > 500",
+    ),
+    (
+        "models: 3 conditions, broad",
+        "labels contains 'vision' and metadata.size >= 0 and not archived = true",
+    ),
+    (
+        "models: one dataset or another",
+        "metadata.dataset in ('dataset-3', 'dataset-4') and alias = 'production'",
+    ),
+]
 VERSION_QUERIES = [
-    ("versions: 3 conditions by acc", "metrics.acc > 0.99 and labels contains 'vision' and hparams.lr <= 0.01", "metrics.acc desc"),
-    ("versions: broad, best first", "metrics.acc > 0.5 and hparams.lr <= 0.1 and format = 'safetensors'", "metrics.acc desc"),
-    ("versions: one owner's production", "alias = 'production' and model contains 'model-0001' and metrics.acc > 0.2", None),
-]  # fmt: skip
+    (
+        "versions: 3 conditions by acc",
+        "metrics.acc > 0.99 and labels contains 'vision' and hparams.lr <= 0.01",
+        "metrics.acc desc",
+    ),
+    (
+        "versions: broad, best first",
+        "metrics.acc > 0.5 and hparams.lr <= 0.1 and format = 'safetensors'",
+        "metrics.acc desc",
+    ),
+    (
+        "versions: one model's production",
+        "alias = 'production' and model contains 'model-0001' and metrics.acc > 0.2",
+        None,
+    ),
+]
 
 
 def _rows(first: int, last: int, rng: random.Random) -> tuple[list[dict], list[dict]]:  # type: ignore[type-arg]
@@ -97,16 +118,12 @@ def grow(registry: Registry, size: int) -> None:
         with Session(engine) as session, session.begin():
             session.execute(insert(ModelRow), models)
             session.execute(insert(CheckpointRow), checkpoints)
-            model_ids = dict(
-                session.execute(select(ModelRow.name, ModelRow.id).where(ModelRow.name >= f"model-{first:06d}"))
-                .tuples()
-                .all()
-            )  # fmt: skip
+            names = select(ModelRow.name, ModelRow.id).where(ModelRow.name >= f"model-{first:06d}")
+            model_ids = dict(session.execute(names).all())
+            uuids = select(CheckpointRow.uuid, CheckpointRow.id)
             ckpt_ids = dict(
-                session.execute(select(CheckpointRow.uuid, CheckpointRow.id).where(CheckpointRow.uuid >= f"{first:08d}"))
-                .tuples()
-                .all()
-            )  # fmt: skip
+                session.execute(uuids.where(CheckpointRow.uuid >= f"{first:08d}")).all()
+            )
             session.execute(
                 insert(LabelRow),
                 [
@@ -166,9 +183,8 @@ def run(label: str, database: str, size: int, ops: int) -> None:
         t0 = time.perf_counter()
         grow(registry, size)
         refresh_statistics(registry)
-        print(
-            f"\n{label}: {size} models, {2 * size} versions (filled in {time.perf_counter() - t0:.1f} s)"
-        )
+        filled = time.perf_counter() - t0
+        print(f"\n{label}: {size} models, {2 * size} versions (filled in {filled:.1f} s)")
         print(f"{'matches':>8} " + HEADER)
         for name, expression in MODEL_QUERIES:
             total = registry.client.list_models(ListModelsQuery(filter=expression, limit=1)).total

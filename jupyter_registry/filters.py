@@ -164,8 +164,8 @@ class Order:
 
 def _error(text: str, position: int, problem: str) -> ValidationError:
     """A refusal naming the 1-based position, with the text around it for a one-line message."""
-    start = max(0, position - 20)
-    excerpt = text[start : position + 20].replace("\n", " ")
+    start = 0 if len(text) <= 60 else max(0, position - 30)
+    excerpt = text[start : start + 60].replace("\n", " ")
     return ValidationError(
         f"invalid filter at position {position + 1}: {problem} (near {excerpt!r})"
     )

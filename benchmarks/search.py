@@ -186,6 +186,11 @@ def run(label: str, database: str, size: int, ops: int) -> None:
         filled = time.perf_counter() - t0
         print(f"\n{label}: {size} models, {2 * size} versions (filled in {filled:.1f} s)")
         print(f"{'matches':>8} " + HEADER)
+        # the yardstick: an unfiltered first page, the cheapest list there is, on this machine now
+        baseline = measure(
+            "first page, no filter", range(ops), lambda _: registry.get_models(limit=100)
+        )
+        print(f"{size:>8} " + baseline.row())
         for name, expression in MODEL_QUERIES:
             total = registry.client.list_models(ListModelsQuery(filter=expression, limit=1)).total
             phase = measure(

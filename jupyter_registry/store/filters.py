@@ -115,15 +115,16 @@ def _lookup(owner: Any, column: Any, where: list[Condition], drive: bool) -> Con
 
 
 def _selectivity(node: Node) -> int:
-    """A guess at how few rows a condition picks (lower: fewer), to choose the one that drives:
-    equality with a string before a number range before a label before anything else."""
+    """A guess at how few rows a condition picks through an index (lower: fewer), to choose
+    the one that drives: equality with a string before an alias before a number range before
+    a label; a column without an index (``format``, ``description``…) never drives."""
     if not isinstance(node, Compare):
         return 4
     if node.field.kind == "set":
         return 1 if node.field.name == "alias" else 3
-    if node.op in ("=", "in") and all(isinstance(v, str) for v in node.values):
-        return 0
-    return 2 if node.field.kind == "json" else 4
+    if node.field.kind != "json":
+        return 4
+    return 0 if node.op in ("=", "in") and all(isinstance(v, str) for v in node.values) else 2
 
 
 class _Compiler:

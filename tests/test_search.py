@@ -273,3 +273,30 @@ def test_hostile_order_by(seeded: Registry) -> None:
             seeded.search_versions(None, order_by=order_by)
     with pytest.raises(ValidationError, match="unknown field 'metrics' of models"):
         seeded.search_models("metrics.acc > 1")
+
+
+def test_the_index_follows_every_change(registry: Registry, tmp_path: Path) -> None:
+    """Indexed lookups see merges, removals, version metadata and deletions at once."""
+    model = registry.create_model("m", metadata={"owner": "ana", "size": 1})
+    assert [m.name for m in registry.search_models("metadata.owner = 'ana'")] == ["m"]
+    model.add_metadata({"owner": "bob", "size": 2.5})
+    assert registry.search_models("metadata.owner = 'ana'") == []
+    assert [m.name for m in registry.search_models("metadata.owner = 'bob' and metadata.size > 2")]
+    model.remove_metadata(["owner"])
+    assert registry.search_models("metadata.owner = 'bob'") == []
+    assert [m.name for m in registry.search_models("metadata.owner = null")] == ["m"]
+
+    weights = tmp_path / "w.bin"
+    weights.write_bytes(b"w")
+    version = model.register_version(registry.create_checkpoint(weights, metrics={"acc": 0.5}))
+    version.add_metadata({"stage": "prod"})
+    assert [v.version for v in registry.search_versions("metadata.stage = 'prod'")] == [1]
+    version.remove_metadata(["stage"])
+    assert registry.search_versions("metadata.stage = 'prod'") == []
+
+    # a deleted model's values go with it, also when its id is used again
+    version.delete()
+    registry.delete_model("m")
+    registry.create_model("n")
+    assert registry.search_models("metadata.size > 0") == []
+    assert registry.search_versions("metrics.acc > 0") == []

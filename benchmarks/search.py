@@ -163,12 +163,12 @@ def grow(registry: Registry, size: int) -> None:
 def _index(session: Session, models, model_ids, checkpoints, ckpt_ids) -> None:  # type: ignore[no-untyped-def]
     """What the store's writes do for each document (store/search_values.py), in bulk."""
     model_values = [
-        {**row, "model_id": model_ids[m["name"]]}
+        {**row, "owner_id": model_ids[m["name"]]}
         for m in models
         for row in values("metadata", m["metadata_"])
     ]
     checkpoint_values = [
-        {**row, "checkpoint_id": ckpt_ids[c["uuid"]]}
+        {**row, "owner_id": ckpt_ids[c["uuid"]]}
         for c in checkpoints
         for field in ("metrics", "hparams")
         for row in values(field, c[field])

@@ -43,7 +43,7 @@ from ..schemas import DescribeVersion
 from . import mappers
 from . import statements as sql
 from .orm import AliasRow, CheckpointRow, LabelRow, ModelRow, VersionRow
-from .search_values import MAX_KEY, MAX_STRING, OWNERS, TABLES
+from .search_values import MAX_KEY, MAX_STRING, TABLES
 
 Condition = ColumnElement[bool]
 
@@ -205,7 +205,7 @@ class _Compiler:
         else:
             return None
         owner_column = _OWNER_COLUMNS[self.target, field.name]
-        return _lookup(owner_column, table.c[OWNERS[owner]], where, drive)
+        return _lookup(owner_column, table.c.owner_id, where, drive)
 
     def sort_keys(self, order: Order) -> list[Any]:
         """ORDER BY terms: missing values last; under a JSON key, numbers before strings

@@ -10,7 +10,7 @@ a migration in ``store/migrations/versions`` (which does not import this module)
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -27,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
 
@@ -226,9 +226,16 @@ class ActionRow(Base):
 
 class _SearchValue:
     """One top-level scalar of a JSON document, copied out so the filter language can find it
-    by index (see :mod:`.search_values`): ``field`` names the document (``metadata``,
-    ``metrics``, ``hparams``), ``kind`` is ``n`` (number), ``s`` (string) or ``b`` (boolean,
-    ``number`` 1 or 0)."""
+    by index (see :mod:`.search_values`): ``owner_id`` is the row of ``owner_table`` holding
+    the document, ``field`` names it (``metadata``, ``metrics``, ``hparams``), ``kind`` is
+    ``n`` (number), ``s`` (string) or ``b`` (boolean, ``number`` 1 or 0)."""
+
+    owner_table: ClassVar[str]
+
+    @declared_attr
+    def owner_id(cls) -> Mapped[int]:
+        target = ForeignKey(f"{cls.owner_table}.id", ondelete="CASCADE")
+        return mapped_column(target, primary_key=True)
 
     field: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -236,41 +243,25 @@ class _SearchValue:
     number: Mapped[float | None] = mapped_column(Float)
     string: Mapped[str | None] = mapped_column(String(200))
 
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index, ...]:
+        name = cls.__tablename__  # type: ignore[attr-defined]
+        return (
+            Index(f"ix_{name}_number", "field", "key", "kind", "number", "owner_id"),
+            Index(f"ix_{name}_string", "field", "key", "string", "owner_id"),
+        )
+
 
 class ModelValueRow(_SearchValue, Base):
     __tablename__ = "model_values"
-
-    model_id: Mapped[int] = mapped_column(
-        ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
-    )
-
-    __table_args__ = (
-        Index("ix_model_values_number", "field", "key", "kind", "number", "model_id"),
-        Index("ix_model_values_string", "field", "key", "string", "model_id"),
-    )
+    owner_table = "models"
 
 
 class VersionValueRow(_SearchValue, Base):
     __tablename__ = "version_values"
-
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
-    )
-
-    __table_args__ = (
-        Index("ix_version_values_number", "field", "key", "kind", "number", "version_id"),
-        Index("ix_version_values_string", "field", "key", "string", "version_id"),
-    )
+    owner_table = "model_versions"
 
 
 class CheckpointValueRow(_SearchValue, Base):
     __tablename__ = "checkpoint_values"
-
-    checkpoint_id: Mapped[int] = mapped_column(
-        ForeignKey("checkpoints.id", ondelete="CASCADE"), primary_key=True
-    )
-
-    __table_args__ = (
-        Index("ix_checkpoint_values_number", "field", "key", "kind", "number", "checkpoint_id"),
-        Index("ix_checkpoint_values_string", "field", "key", "string", "checkpoint_id"),
-    )
+    owner_table = "checkpoints"

@@ -35,7 +35,6 @@ MAX_STRING = 200
 LARGEST = 1.7976931348623157e308
 
 TABLES = {"model": ModelValueRow, "version": VersionValueRow, "checkpoint": CheckpointValueRow}
-OWNERS = {"model": "model_id", "version": "version_id", "checkpoint": "checkpoint_id"}
 
 
 def _number(value: int | float) -> float:
@@ -65,8 +64,7 @@ def index_document(
 ) -> None:
     """Replace the indexed values of one document (``owner``'s ``field``)."""
     table = TABLES[owner].__table__
-    column = table.c[OWNERS[owner]]
-    db.execute(delete(table).where(column == owner_id, table.c.field == field))
-    rows = [{**row, OWNERS[owner]: owner_id} for row in values(field, document)]
+    db.execute(delete(table).where(table.c.owner_id == owner_id, table.c.field == field))
+    rows = [{**row, "owner_id": owner_id} for row in values(field, document)]
     if rows:
         db.execute(insert(table), rows)

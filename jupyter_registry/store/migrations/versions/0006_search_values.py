@@ -23,19 +23,19 @@ branch_labels = None
 depends_on = None
 
 OWNERS = {
-    "model_values": ("model_id", "models", ("metadata",)),
-    "version_values": ("version_id", "model_versions", ("metadata",)),
-    "checkpoint_values": ("checkpoint_id", "checkpoints", ("metrics", "hparams")),
+    "model_values": ("models", ("metadata",)),
+    "version_values": ("model_versions", ("metadata",)),
+    "checkpoint_values": ("checkpoints", ("metrics", "hparams")),
 }
 LARGEST = 1.7976931348623157e308
 
 
-def _rows(owner: str, owner_id: int, field: str, document: object) -> list[dict]:
+def _rows(owner_id: int, field: str, document: object) -> list[dict]:
     rows = []
     for key, value in (document or {}).items() if isinstance(document, dict) else ():
         if len(key) > 128:
             continue
-        row = {owner: owner_id, "field": field, "key": key, "number": None, "string": None}
+        row = {"owner_id": owner_id, "field": field, "key": key, "number": None, "string": None}
         if isinstance(value, bool):
             rows.append({**row, "kind": "b", "number": 1.0 if value else 0.0})
         elif isinstance(value, int | float):
@@ -51,22 +51,22 @@ def _rows(owner: str, owner_id: int, field: str, document: object) -> list[dict]
 
 def upgrade() -> None:
     bind = op.get_bind()
-    for name, (owner, source, fields) in OWNERS.items():
+    for name, (source, fields) in OWNERS.items():
         table = op.create_table(
             name,
-            sa.Column(owner, sa.Integer, sa.ForeignKey(f"{source}.id", ondelete="CASCADE")),
+            sa.Column("owner_id", sa.Integer, sa.ForeignKey(f"{source}.id", ondelete="CASCADE")),
             sa.Column("field", sa.String(16)),
             sa.Column("key", sa.String(128)),
             sa.Column("kind", sa.String(1), nullable=False),
             sa.Column("number", sa.Float),
             sa.Column("string", sa.String(200)),
-            sa.PrimaryKeyConstraint(owner, "field", "key"),
+            sa.PrimaryKeyConstraint("owner_id", "field", "key"),
         )
-        op.create_index(f"ix_{name}_number", name, ["field", "key", "kind", "number", owner])
-        op.create_index(f"ix_{name}_string", name, ["field", "key", "string", owner])
+        op.create_index(f"ix_{name}_number", name, ["field", "key", "kind", "number", "owner_id"])
+        op.create_index(f"ix_{name}_string", name, ["field", "key", "string", "owner_id"])
         documents = sa.table(source, sa.column("id", sa.Integer), *(sa.column(f) for f in fields))
         for row in bind.execute(sa.select(documents)).mappings():
-            values = [v for f in fields for v in _rows(owner, row["id"], f, _json(row[f]))]
+            values = [v for f in fields for v in _rows(row["id"], f, _json(row[f]))]
             if values:
                 op.bulk_insert(table, values)
 

@@ -213,9 +213,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=50_000, help="number of models")
     parser.add_argument("--ops", type=int, default=50)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="jr-search-db-") as tmp:
-        run("SQLite", f"sqlite:///{tmp}/registry.db", args.size, args.ops)
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory(prefix="jr-search-db-") as tmp:
+            run("SQLite", f"sqlite:///{tmp}/registry.db", args.size, args.ops)
     if not args.skip_postgres:
         sys.path.insert(0, str(ROOT / "tests"))
         from servers import start_postgres

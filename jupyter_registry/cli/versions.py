@@ -11,7 +11,7 @@ from .models import VERSION_HEADERS, version_row
 
 @click.group(cls=OrderedGroup, context_settings=CONTEXT_SETTINGS)
 def version() -> None:
-    """Find versions across models by their metrics, hparams, metadata, labels and aliases."""
+    """Find versions across models by what matters."""
 
 
 @registry_command(version, "search")
@@ -25,9 +25,9 @@ def version() -> None:
 def search(
     inv: Invocation, expression: str | None, order_by: str | None, limit: int | None
 ) -> None:
-    """List the versions of every model matching EXPR (all versions without one).
+    """List versions of every model matching EXPR.
 
-    EXPR is the filter language of README "Search", e.g.
+    Without EXPR, every version. EXPR is the filter language of README "Search", e.g.
     "metrics.acc > 0.9 and labels contains 'vision'": fields model, version,
     name, comment, framework, format, run, created_by, creation_time, alias,
     labels (the model's), metrics.KEY, hparams.KEY, metadata.KEY; operators

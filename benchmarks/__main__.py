@@ -10,6 +10,7 @@ SUITES = {
     "feel": "benchmarks.feel",
     "compare": "benchmarks.compare",
     "scale": "benchmarks.scale",
+    "search": "benchmarks.search",
     "transfer": "benchmarks.transfer",
     "s3": "benchmarks.s3_transfer",
 }

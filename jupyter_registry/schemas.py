@@ -39,6 +39,7 @@ MAX_JSON_DEPTH = 32
 UNREADABLE_KEY = "__unreadable__"
 MAX_LABELS = 64
 MAX_FILTER_LENGTH = 1024
+MAX_FILTER_EXPRESSION = 4096
 MAX_PAGE = 10_000
 MAX_OFFSET = 2**62  # fits every database's 64-bit integers
 
@@ -404,7 +405,22 @@ class DescribeModel(_Response):
     maintainers: list[str] = Field(default_factory=list)
 
 
+#: A filter expression (``jupyter_registry.filters``); its parser checks length and
+#: characters, so a refusal names the position rather than a schema rule.
+FilterExpression = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": MAX_FILTER_EXPRESSION,
+            "description": "a filter expression, as in metrics.acc > 0.9 and labels contains 'x'",
+        }
+    ),
+]
+
+
 class ListModelsQuery(_Request):
+    filter: FilterExpression | None = None
     sort_by: ModelSortBy = ModelSortBy.NAME
     order_by: OrderBy = OrderBy.ASC
     name: FilterText | None = None
@@ -420,6 +436,16 @@ class PageQuery(_Request):
 
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
     limit: int | None = Field(None, ge=1, le=MAX_PAGE)
+
+
+class SearchVersionsQuery(_Request):
+    """``GET versions``: versions of every model matching ``filter``, newest first unless
+    ``order_by`` (``FIELD [asc|desc]``, as in ``metrics.acc desc``)."""
+
+    filter: FilterExpression | None = None
+    order_by: FilterExpression | None = None
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+    limit: int = Field(100, ge=1, le=MAX_PAGE)
 
 
 class ListModelsResponse(_Response):

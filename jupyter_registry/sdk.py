@@ -22,6 +22,7 @@ from .cards import CardRevision, ModelCard, export_readme, parse_card
 from .client.protocol import RegistryClient
 from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig
 from .errors import UntrustedCodeError, ValidationError
+from .filters import check_search
 from .frameworks import adapter_for_format, adapter_for_object
 from .kernel import kernel_state
 from .lineage import capture_source, default_run
@@ -49,6 +50,7 @@ from .schemas import (
     PatchMetadata,
     RegisterVersion,
     Relation,
+    SearchVersionsQuery,
     SetAlias,
     SetBases,
     UpdateModel,
@@ -676,8 +678,11 @@ class Registry:
         archived: bool | None,
         limit: int | None,
         offset: int,
+        filter: str | None = None,
     ) -> list[DescribeModel]:
+        check_search(filter, None, "models")
         base = {
+            "filter": filter,
             "sort_by": sort_by,
             "order_by": order_by,
             "name": name,
@@ -705,15 +710,55 @@ class Registry:
         archived: bool | None = None,
         limit: int | None = None,
         offset: int = 0,
+        filter: str | None = None,
     ) -> list[Model]:
-        """Models matching every filter given; names and descriptions match substrings."""
+        """Models matching every filter given; names and descriptions match substrings,
+        ``filter`` is an expression of the filter language (as ``search_models``)."""
         infos = self._model_infos(
-            sort_by, order_by, name, description, labels, archived, limit, offset
+            sort_by, order_by, name, description, labels, archived, limit, offset, filter
         )
         return [Model(self._client, info) for info in infos]
 
+    def search_models(
+        self,
+        filter: str,
+        sort_by: ModelSortBy | str = ModelSortBy.NAME,
+        order_by: OrderBy | str = OrderBy.ASC,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Model]:
+        """Models matching a filter expression (README "Search"), sorted as ``get_models``.
+
+        ``reg.search_models("labels contains 'vision' and metadata.owner = 'ana'")``
+        """
+        infos = self._model_infos(sort_by, order_by, None, None, (), None, limit, offset, filter)
+        return [Model(self._client, info) for info in infos]
+
+    def search_versions(
+        self,
+        filter: str | None = None,
+        order_by: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ModelVersion]:
+        """Versions of every model matching a filter expression, newest first unless ordered.
+
+        ``reg.search_versions("metrics.acc > 0.9", order_by="metrics.acc desc")``
+        """
+        check_search(filter, order_by, "versions")
+        infos: list[DescribeVersion] = []
+        while limit is None or len(infos) < limit:
+            want = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(infos))
+            fields = {"filter": filter, "order_by": order_by, "limit": want}
+            query = parse(SearchVersionsQuery, {**fields, "offset": offset + len(infos)})
+            page = self._client.search_versions(query)
+            infos.extend(page.versions)
+            if len(page.versions) < want or len(infos) >= page.total - offset:
+                break
+        return [ModelVersion(self._client, info) for info in infos]
+
     def models_frame(self, **filters: Any) -> pd.DataFrame:
-        """``get_models(**filters)`` as a DataFrame, one row a model."""
+        """``get_models(**filters)`` as a DataFrame, one row a model (``filter=`` an expression)."""
         defaults: dict[str, Any] = {
             "sort_by": ModelSortBy.NAME,
             "order_by": OrderBy.ASC,
@@ -723,6 +768,7 @@ class Registry:
             "archived": None,
             "limit": None,
             "offset": 0,
+            "filter": None,
         }
         unknown = set(filters) - set(defaults)
         if unknown:

@@ -38,6 +38,7 @@ from .cards import check_card
 from .compare import compare_versions
 from .config import RegistryConfig
 from .errors import ConflictError, IntegrityError, NotFoundError, ValidationError
+from .filters import given, parse_filter, parse_order
 from .policy import Policy
 from .schemas import (
     DEFAULT_COMPARED,
@@ -78,6 +79,7 @@ from .schemas import (
     RegisterVersion,
     Relation,
     SchemaRevision,
+    SearchVersionsQuery,
     SetAlias,
     SetBases,
     UpdateModel,
@@ -301,8 +303,10 @@ class RegistryService:
         return model
 
     def list_models(self, query: ListModelsQuery) -> ListModelsResponse:
+        """A page of models; ``query.filter`` is parsed first, so a bad one changes nothing."""
+        where = parse_filter(query.filter, "models") if given(query.filter) else None
         with self.store.read() as tx:
-            models, total = tx.list_models(query)
+            models, total = tx.list_models(query, where)
         return ListModelsResponse(
             models=models, total=total.count, total_is_estimate=total.is_estimate
         )
@@ -496,6 +500,14 @@ class RegistryService:
                     raise _no_version(model_name, missing)
                 versions = [v for _, v in found if v is not None]
         return compare_versions(model_name, versions, query.only_differences)
+
+    def search_versions(self, query: SearchVersionsQuery) -> ListVersionsResponse:
+        """Versions of every model that match ``query.filter``, in ``query.order_by``."""
+        where = parse_filter(query.filter, "versions") if given(query.filter) else None
+        order = parse_order(query.order_by, "versions") if given(query.order_by) else None
+        with self.store.read() as tx:
+            versions, total = tx.search_versions(where, order, query.offset, query.limit)
+        return ListVersionsResponse(versions=versions, total=total)
 
     def _edit_version(
         self,

@@ -20,6 +20,7 @@ from test_concurrency import *  # noqa: F403
 from test_models import *  # noqa: F403
 from test_page_totals import *  # noqa: F403
 from test_relations import *  # noqa: F403
+from test_search import *  # noqa: F403
 from test_version_pages import *  # noqa: F403
 from test_versions import *  # noqa: F403
 

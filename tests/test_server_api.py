@@ -195,7 +195,8 @@ def test_openapi_describes_every_route(server: ThreadedJupyter, http: requests.S
     assert described == {(verb, f"/{path}") for path, verb, _ in _operations()}
     listing = document["paths"]["/models"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {
-        "sort_by", "order_by", "name", "description", "label", "archived", "offset", "limit"
+        "filter", "sort_by", "order_by", "name", "description", "label", "archived", "offset",
+        "limit",
     }  # fmt: skip
     assert "ListModelsResponse" in json.dumps(listing["responses"]["200"])
     assert document == {**openapi_document(), "servers": document["servers"]}

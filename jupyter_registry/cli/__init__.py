@@ -14,8 +14,10 @@ from .app import cli
 from .checkpoints import checkpoint
 from .mlflow import export_group, import_group
 from .models import model
+from .versions import version
 
 cli.add_command(model)
+cli.add_command(version)
 cli.add_command(checkpoint)
 cli.add_command(db)
 cli.add_command(gc)

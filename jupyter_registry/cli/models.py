@@ -51,7 +51,7 @@ def _model_row(info: DescribeModel) -> Sequence[Any]:
     )
 
 
-def _version_row(info: DescribeVersion) -> Sequence[Any]:
+def version_row(info: DescribeVersion) -> Sequence[Any]:
     ckpt = info.checkpoint
     return (
         info.version,
@@ -84,7 +84,7 @@ def model_details(info: DescribeModel) -> str:
 
 
 def versions_table(versions: Sequence[ModelVersion]) -> str:
-    return tables.table(VERSION_HEADERS, [_version_row(v.info) for v in versions])
+    return tables.table(VERSION_HEADERS, [version_row(v.info) for v in versions])
 
 
 @click.group(cls=OrderedGroup, context_settings=CONTEXT_SETTINGS)
@@ -133,6 +133,12 @@ def _enum_option(flag: str, choices: type[Enum], default: Enum, help: str) -> An
 @click.option(
     "--archived/--active", default=None, help="Only archived, or only active, models [all]."
 )
+@click.option(
+    "--filter",
+    "expression",
+    metavar="EXPR",
+    help="Only models matching EXPR, e.g. \"labels contains 'vision' and metadata.owner = 'ana'\".",
+)
 def list_models(
     inv: Invocation,
     sort_by: str,
@@ -141,8 +147,14 @@ def list_models(
     description: str | None,
     labels: tuple[str, ...],
     archived: bool | None,
+    expression: str | None,
 ) -> None:
-    """List models, by name unless --sort-by says otherwise."""
+    """List models, by name unless --sort-by says otherwise.
+
+    --filter takes the filter language of README "Search": fields name,
+    description, labels, alias, archived, created_by, creation_time,
+    metadata.KEY; operators = != < <= > >= contains in; and, or, not.
+    """
     models = inv.registry.get_models(
         sort_by=sort_by,
         order_by=order_by,
@@ -150,6 +162,7 @@ def list_models(
         description=description,
         labels=labels,
         archived=archived,
+        filter=expression,
     )
     infos = [m.info for m in models]
     inv.emit({"models": infos}, lambda: tables.table(MODEL_HEADERS, map(_model_row, infos)))

@@ -65,6 +65,7 @@ from ..schemas import (
     PresignUpload,
     RegisterVersion,
     SchemaRevision,
+    SearchVersionsQuery,
     SetAlias,
     SetBases,
     UpdateModel,
@@ -275,6 +276,9 @@ class HttpClient:
 
     def compare_versions(self, model_name: str, query: CompareQuery) -> DescribeComparison:
         return self.call("compare_versions", model_name, query=query)
+
+    def search_versions(self, query: SearchVersionsQuery) -> ListVersionsResponse:
+        return self.call("search_versions", query=query)
 
     def update_version(
         self, model_name: str, ref: VersionKey, request: UpdateVersion

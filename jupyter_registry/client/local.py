@@ -31,6 +31,7 @@ class LocalClient:
         self.get_version = service.get_version
         self.list_versions = service.list_versions
         self.compare_versions = service.compare_versions
+        self.search_versions = service.search_versions
         self.update_version = service.update_version
         self.patch_version_metadata = service.patch_version_metadata
         self.delete_version = service.delete_version

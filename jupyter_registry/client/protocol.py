@@ -43,6 +43,7 @@ from ..schemas import (
     PresignUpload,
     RegisterVersion,
     SchemaRevision,
+    SearchVersionsQuery,
     SetAlias,
     SetBases,
     UpdateModel,
@@ -94,6 +95,7 @@ class RegistryClient(AdminClient, Protocol):
         self, model_name: str, offset: int = 0, limit: int | None = None
     ) -> ListVersionsResponse: ...
     def compare_versions(self, model_name: str, query: CompareQuery) -> DescribeComparison: ...
+    def search_versions(self, query: SearchVersionsQuery) -> ListVersionsResponse: ...
     def update_version(
         self, model_name: str, ref: VersionKey, request: UpdateVersion
     ) -> DescribeVersion: ...

@@ -96,7 +96,8 @@ def describe_versions(
 ) -> list[DescribeVersion]:
     """Rows of :data:`statements.VERSIONS`, with their aliases, bases and checkpoints.
 
-    ``model_name`` None: the rows are of several models and carry a ``model_name`` column.
+    ``model_name`` names the one model of the rows; ``None`` when they are of
+    several models and each row carries its own ``model_name`` column.
     """
     aliases: dict[int, list[str]] = {row.id: [] for row in rows}
     bases: dict[int, list[DescribeBase]] = {row.id: [] for row in rows}
@@ -117,7 +118,7 @@ def describe_versions(
     checkpoints = describe_checkpoints(db, rows)
     return [
         DescribeVersion(
-            model_name=model_name or row.model_name,
+            model_name=row.model_name if model_name is None else model_name,
             version=row.version,
             name=row.name,
             comment=row.comment,

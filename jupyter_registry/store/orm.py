@@ -10,13 +10,14 @@ a migration in ``store/migrations/versions`` (which does not import this module)
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -26,7 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import TypeEngine
 
 
@@ -249,3 +250,46 @@ class RelationRow(Base):
     base_model: Mapped[str] = mapped_column(String(128))
     base_version: Mapped[int] = mapped_column(Integer)
     relation: Mapped[str] = mapped_column(String(16))
+
+
+class _SearchValue:
+    """One top-level scalar of a JSON document, copied out so the filter language can find it
+    by index (see :mod:`.search_values`): ``owner_id`` is the row of ``owner_table`` holding
+    the document, ``field`` names it (``metadata``, ``metrics``, ``hparams``), ``kind`` is
+    ``n`` (number), ``s`` (string) or ``b`` (boolean, ``number`` 1 or 0)."""
+
+    owner_table: ClassVar[str]
+
+    @declared_attr
+    def owner_id(cls) -> Mapped[int]:
+        target = ForeignKey(f"{cls.owner_table}.id", ondelete="CASCADE")
+        return mapped_column(target, primary_key=True)
+
+    field: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(1))
+    number: Mapped[float | None] = mapped_column(Float)
+    string: Mapped[str | None] = mapped_column(String(200))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index, ...]:
+        name = cls.__tablename__  # type: ignore[attr-defined]
+        return (
+            Index(f"ix_{name}_number", "field", "key", "kind", "number", "owner_id"),
+            Index(f"ix_{name}_string", "field", "key", "string", "owner_id"),
+        )
+
+
+class ModelValueRow(_SearchValue, Base):
+    __tablename__ = "model_values"
+    owner_table = "models"
+
+
+class VersionValueRow(_SearchValue, Base):
+    __tablename__ = "version_values"
+    owner_table = "model_versions"
+
+
+class CheckpointValueRow(_SearchValue, Base):
+    __tablename__ = "checkpoint_values"
+    owner_table = "checkpoints"

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Connection, exists, func, select, text, up
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConflictError
+from ..filters import Node, Order
 from ..schemas import (
     CreateCheckpoint,
     CreateModel,
@@ -30,7 +31,7 @@ from ..schemas import (
     RegisterVersion,
     VersionRef,
 )
-from . import mappers
+from . import filters, mappers
 from . import statements as sql
 from .orm import (
     ActionRow,
@@ -42,6 +43,7 @@ from .orm import (
     VersionRow,
 )
 from .relations import RelationQueries
+from .search_values import index_document
 from .totals import Total, page_total
 
 BLOB_LOCK_ID = 0x6A7262626C6F  # "jrbblo": gc vs checkpoint creation
@@ -140,6 +142,7 @@ class SqlTransaction(RelationQueries):
         except IntegrityError:  # another writer created it since model_id() said no
             raise ConflictError(f"a model named {request.name!r} already exists") from None
         self.add_labels(model_id, request.labels)
+        index_document(self.db, "model", model_id, "metadata", request.metadata)
         return model_id
 
     def add_labels(self, model_id: int, labels: Iterable[str]) -> None:
@@ -164,9 +167,14 @@ class SqlTransaction(RelationQueries):
         rows = self.db.execute(sql.MODEL_BY_ID, {"id": model_id}).all()
         return mappers.describe_models(self.db, rows)[0]
 
-    def list_models(self, query: ListModelsQuery) -> tuple[list[DescribeModel], Total]:
-        """One page of models and the number matching, filtered and sorted as asked."""
+    def list_models(
+        self, query: ListModelsQuery, where: Node | None = None
+    ) -> tuple[list[DescribeModel], Total]:
+        """One page of models and the number matching, filtered and sorted as asked;
+        ``where`` is a parsed filter expression (``ListModelsQuery.filter``)."""
         conditions = _model_filters(query)
+        if where is not None:
+            conditions.append(filters.model_condition(where, self.db.dialect.name))
         order = _model_order(query)
         # Page the ids first, then compute the per-model columns for that page
         # only: PostgreSQL evaluates a select list's subqueries for the rows an
@@ -203,6 +211,7 @@ class SqlTransaction(RelationQueries):
     ) -> None:
         params = {"model_id": model_id, "meta": metadata, "now": now, "user": user}
         self.db.execute(sql.SET_MODEL_METADATA, params)
+        index_document(self.db, "model", model_id, "metadata", metadata)
 
     def touch_model(self, model_id: int, user: str | None, now: datetime) -> None:
         self.db.execute(sql.TOUCH_MODEL, {"model_id": model_id, "now": now, "user": user})
@@ -269,6 +278,7 @@ class SqlTransaction(RelationQueries):
                 "updated_by": user,
             },
         ).scalar_one()
+        index_document(self.db, "version", version_id, "metadata", request.metadata)
         return version_id
 
     def version(self, model_name: str, ref: VersionRef) -> DescribeVersion | None:
@@ -301,6 +311,12 @@ class SqlTransaction(RelationQueries):
         matching = select(VersionRow.id).where(condition)
         return versions, page_total(self.db, matching, offset, limit, len(versions))
 
+    def search_versions(
+        self, where: Node | None, order: Order | None, offset: int, limit: int | None
+    ) -> tuple[list[DescribeVersion], int]:
+        """A page of the versions of all models matching a parsed filter, and how many match."""
+        return filters.search_versions(self.db, where, order, offset, limit)
+
     def lock_version(self, model_id: int, ref: VersionRef) -> LockedVersion | None:
         if ref.alias is not None:
             stmt, params = sql.VERSION_BY_ALIAS_LOCKED, {"model_id": model_id, "alias": ref.alias}
@@ -325,6 +341,7 @@ class SqlTransaction(RelationQueries):
     ) -> None:
         params = {"version_id": version_id, "meta": metadata, "user": user}
         self.db.execute(sql.SET_VERSION_METADATA, params)
+        index_document(self.db, "version", version_id, "metadata", metadata)
 
     def delete_version(self, version_id: int) -> None:
         self.db.execute(sql.DELETE_VERSION, {"version_id": version_id})
@@ -446,6 +463,8 @@ class SqlTransaction(RelationQueries):
         ]
         if entries:
             self.db.execute(sql.INSERT_FILES, entries)
+        for field in ("metrics", "hparams"):  # what the filter language searches
+            index_document(self.db, "checkpoint", checkpoint_id, field, getattr(request, field))
         return checkpoint_id
 
     def checkpoint_id(self, uuid: str) -> int | None:

@@ -192,7 +192,9 @@ class ModelList(View):
 
     ``ModelList(registry=None, page_size=20, **filters)`` takes the filters of
     :meth:`Registry.get_models` (``sort_by``, ``order_by``, ``name``,
-    ``description``, ``labels``, ``archived``). Choosing a model in the *Model*
+    ``description``, ``labels``, ``archived``, ``filter``: an expression of the
+    filter language, typed in the *Filter* box; a malformed one shows its error
+    and position under the list, which keeps its rows). Choosing a model in the *Model*
     menu (or :meth:`select`) opens its :class:`VersionTable` and
     :class:`ModelCard` below the list.
     """
@@ -200,7 +202,7 @@ class ModelList(View):
     def __init__(
         self, registry: Registry | None = None, *, page_size: int = 20, **filters: Any
     ) -> None:
-        known = {"sort_by", "order_by", "name", "description", "labels", "archived"}
+        known = {"sort_by", "order_by", "name", "description", "labels", "archived", "filter"}
         unknown = set(filters) - known
         if unknown:
             raise ValidationError(f"unknown filter(s): {', '.join(sorted(unknown))}")
@@ -231,6 +233,13 @@ class ModelList(View):
         """The filter, sort and paging controls, set to ``query``."""
         self.name_filter = _search_box("Name", query.name, "16em")
         self.description_filter = _search_box("Description", query.description, "20em")
+        self.expression_filter = w.Text(
+            value=query.filter or "",
+            placeholder="labels contains 'vision' and metadata.owner = 'ana'",
+            description="Filter",
+            continuous_update=True,
+            layout=w.Layout(width="40em"),
+        )
         self.labels_filter = w.TagsInput(
             value=list(query.labels),
             allow_duplicates=False,
@@ -267,6 +276,7 @@ class ModelList(View):
         for control, css in (
             (self.name_filter, "jr-name-filter"),
             (self.description_filter, "jr-description-filter"),
+            (self.expression_filter, "jr-expression-filter"),
             (self.sort_by, "jr-sort-by"),
             (self.order_by, "jr-order-by"),
             (self.archived, "jr-archived"),
@@ -276,6 +286,7 @@ class ModelList(View):
         self._search = Debouncer(DEBOUNCE_SECONDS, self._filters_changed)
         self.name_filter.observe(self._search, "value")
         self.description_filter.observe(self._search, "value")
+        self.expression_filter.observe(self._search, "value")
         self.labels_filter.observe(lambda _c: self._filters_changed(), "value")
         for control in (self.sort_by, self.order_by, self.archived, self.pager.size):
             control.observe(lambda _c: self._filters_changed(), "value")
@@ -296,7 +307,8 @@ class ModelList(View):
             [self.sort_by, self.order_by, self.archived, self.refresh_button],
             layout=w.Layout(flex_flow="row wrap", align_items="center"),
         )
-        return [filters_row, sort_row, self.table, self.pager, self.model_select, self.details]
+        rows = [filters_row, self.expression_filter, sort_row, self.table, self.pager]
+        return [*rows, self.model_select, self.details]
 
     # --- querying ---------------------------------------------------------
 
@@ -310,6 +322,7 @@ class ModelList(View):
                 "order_by": self.order_by.value,
                 "name": self.name_filter.value.strip() or None,
                 "description": self.description_filter.value.strip() or None,
+                "filter": self.expression_filter.value.strip() or None,
                 "labels": list(self.labels_filter.value),
                 "archived": ARCHIVED_CHOICES[self.archived.value],
                 "offset": self.offset,

@@ -11,7 +11,7 @@ import {
 import type { ServerConnection } from '@jupyterlab/services';
 import React, { useEffect, useState } from 'react';
 
-import type { ModelSortBy, OrderBy } from './api';
+import { RegistryApiError, type ModelSortBy, type OrderBy } from './api';
 import { Chips, formatTime } from './components';
 import type { IPanelContext } from './context';
 import { ModelDetail } from './detail';
@@ -53,6 +53,10 @@ function ModelList(props: {
   const { ctx } = props;
   const [search, setSearch] = useState('');
   const query = useDebounced(search.trim(), 250);
+  const [expression, setExpression] = useState('');
+  const filter = useDebounced(expression.trim(), 400);
+  // A malformed filter: shown under its box with its position; the list keeps its rows.
+  const [filterError, setFilterError] = useState<string | null>(null);
   const [sort, setSort] = useState(0);
   const [archived, setArchived] = useState<ArchivedFilter>('active');
   const [label, setLabel] = useState<string | null>(null);
@@ -61,13 +65,14 @@ function ModelList(props: {
   const [error, setError] = useState<string | null>(null);
 
   // A new filter starts at the first page.
-  useEffect(() => setPage(0), [query, sort, archived, label]);
+  useEffect(() => setPage(0), [query, filter, sort, archived, label]);
 
   useEffect(() => {
     let live = true;
     const [, sortBy, orderBy] = SORTS[sort];
     ctx.client
       .listModels({
+        filter: filter || undefined,
         name: query || undefined,
         sort_by: sortBy,
         order_by: orderBy,
@@ -81,10 +86,16 @@ function ModelList(props: {
           if (live) {
             setData(response);
             setError(null);
+            setFilterError(null);
           }
         },
         reason => {
-          if (live) {
+          if (!live) {
+            return;
+          }
+          if (filter && reason instanceof RegistryApiError && reason.status === 400) {
+            setFilterError(reason.message);
+          } else {
             setError(ctx.report(reason, 'Could not list models'));
           }
         }
@@ -92,7 +103,7 @@ function ModelList(props: {
     return () => {
       live = false;
     };
-  }, [ctx, query, sort, archived, label, page, props.tick]);
+  }, [ctx, query, filter, sort, archived, label, page, props.tick]);
 
   const total = data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
@@ -116,6 +127,21 @@ function ModelList(props: {
         <ToolbarButtonComponent icon={addIcon} tooltip="Create model" onClick={props.onCreate} />
         <ToolbarButtonComponent icon={refreshIcon} tooltip="Refresh" onClick={props.onRefresh} />
       </div>
+      <input
+        className="jp-mod-styled jp-RegistryPanel-expression"
+        type="search"
+        aria-label="Filter models"
+        aria-invalid={filterError !== null}
+        placeholder="Filter: labels contains 'vision' and metadata.owner = 'ana'"
+        title="metadata.KEY, labels, alias, name, description, created_by, archived, creation_time; = != < <= > >= contains in; and, or, not, ( )"
+        value={expression}
+        onChange={event => setExpression(event.target.value)}
+      />
+      {filterError && (
+        <p className="jp-RegistryPanel-filterError" role="alert">
+          {filterError}
+        </p>
+      )}
       <div className="jp-RegistryPanel-filters">
         <select
           className="jp-mod-styled"
@@ -180,7 +206,7 @@ function ModelList(props: {
       </ul>
       {data && data.total === 0 && (
         <p className="jp-RegistryPanel-empty">
-          {query || label || archived !== 'active'
+          {query || filter || label || archived !== 'active'
             ? 'No models match.'
             : 'No models yet. Create one with +.'}
         </p>

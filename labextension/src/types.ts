@@ -31,7 +31,8 @@ export type ApiPath =
   | "/models/{name}/versions/{ref}"
   | "/models/{name}/versions/{ref}/bases"
   | "/models/{name}/versions/{ref}/lineage"
-  | "/models/{name}/versions/{ref}/metadata";
+  | "/models/{name}/versions/{ref}/metadata"
+  | "/versions";
 
 /**
  * Every operation of the REST API by name (the Python service and client method):
@@ -70,6 +71,7 @@ export const OPERATIONS = {
   register_version: { method: "POST", path: "/models/{name}/versions" },
   remove_alias: { method: "DELETE", path: "/models/{name}/aliases/{alias}" },
   remove_maintainer: { method: "DELETE", path: "/models/{name}/maintainers/{user}" },
+  search_versions: { method: "GET", path: "/versions" },
   set_alias: { method: "PUT", path: "/models/{name}/aliases/{alias}" },
   set_version_bases: { method: "PUT", path: "/models/{name}/versions/{ref}/bases" },
   update_model: { method: "PATCH", path: "/models/{name}" },
@@ -210,6 +212,7 @@ export interface Operations {
   list_models: {
     path: Record<string, never>;
     query: {
+      filter?: string;
       sort_by?: "name" | "description" | "creation_time" | "last_updated_time";
       order_by?: "asc" | "desc";
       name?: string;
@@ -281,6 +284,12 @@ export interface Operations {
     query: Record<string, never>;
     body: never;
     response: void;
+  };
+  search_versions: {
+    path: Record<string, never>;
+    query: { filter?: string; order_by?: string; offset?: number; limit?: number };
+    body: never;
+    response: ListVersionsResponse;
   };
   set_alias: {
     path: { name: string; alias: string };

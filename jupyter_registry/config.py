@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import List, Unicode, default
+from traitlets import Bool, List, Unicode, default
 from traitlets.config import Configurable
 
 ENV_HOME = "JUPYTER_REGISTRY_HOME"
@@ -29,6 +29,9 @@ ENV_SERVER = "JUPYTER_REGISTRY_SERVER"
 ENV_TOKEN = "JUPYTER_REGISTRY_TOKEN"
 ENV_HUB_TOKEN = "JUPYTERHUB_API_TOKEN"
 ENV_USER = "JUPYTER_REGISTRY_USER"
+ENV_OFFLINE = "JUPYTER_REGISTRY_OFFLINE"
+#: Values of JUPYTER_REGISTRY_OFFLINE that turn offline mode on (as Hugging Face's HF_HUB_OFFLINE).
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 #: Role lists read from the environment (comma-separated), by traitlet name.
 ENV_LISTS = {
     "admin_users": "JUPYTER_REGISTRY_ADMIN_USERS",
@@ -83,6 +86,13 @@ class RegistryConfig(Configurable):
         "JUPYTER_REGISTRY_TOKEN, then JupyterHub's JUPYTERHUB_API_TOKEN.",
     )
 
+    offline = Bool(
+        config=True,
+        help="Load only what the local cache holds and touch no network or database: "
+        "a reference resolves from the refs recorded by earlier online loads, with a "
+        "warning naming their time. Defaults to JUPYTER_REGISTRY_OFFLINE=1.",
+    )
+
     default_user = Unicode(
         "",
         config=True,
@@ -113,6 +123,10 @@ class RegistryConfig(Configurable):
         help="Aliases only a model's maintainers and admins may set, move or remove. "
         "Also JUPYTER_REGISTRY_PROTECTED_ALIASES.",
     )
+
+    @default("offline")
+    def _default_offline(self) -> bool:
+        return os.environ.get(ENV_OFFLINE, "").strip().lower() in TRUE_WORDS
 
     @default("default_user")
     def _default_default_user(self) -> str:

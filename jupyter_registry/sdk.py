@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from . import display
 from .artifacts import collect
 from .artifacts.cache import cached_checkpoint
+from .artifacts.known_refs import KnownRefs, ref_key, refs_naming
 from .artifacts.materialize import write_checkpoint
+from .client.offline import OfflineClient
 from .client.protocol import RegistryClient
 from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig
 from .errors import UntrustedCodeError, ValidationError
@@ -58,6 +60,23 @@ def _frames() -> Any:
     from . import frames
 
     return frames
+
+
+def _cache_root() -> Path:
+    """The load cache of this user's registry home: checkpoints, and the refs that named them."""
+    return Path(RegistryConfig().home).expanduser() / "cache"
+
+
+def _known_refs(client: RegistryClient) -> KnownRefs | None:
+    """Where online loads through ``client`` record refs and identity (None: nowhere).
+
+    An offline client only reads the records: writing them again would make
+    an old answer look new.
+    """
+    location = getattr(client, "location", "")
+    if not location or isinstance(client, OfflineClient):
+        return None
+    return KnownRefs(_cache_root(), location)
 
 
 def current_checkpoint() -> Checkpoint | None:
@@ -130,8 +149,7 @@ class Checkpoint(_Held):
         per file; any change is re-hashed) and downloads again if they no
         longer match; ``verify=True`` re-hashes every file.
         """
-        cache = Path(RegistryConfig().home).expanduser() / "cache" / "checkpoints"
-        return cached_checkpoint(cache, self._info, self.download, verify)
+        return cached_checkpoint(_cache_root() / "checkpoints", self._info, self.download, verify)
 
     def load(
         self, trusted: bool = False, verify: bool = False, *, aliases: Sequence[str] = ()
@@ -165,7 +183,15 @@ class Checkpoint(_Held):
         alias (SPEC §7).
         """
         creator = self._info.created_by
+        known = _known_refs(self._client)
+        remembered = known.identity() if known is not None else None
+        if remembered is not None and creator is not None and creator == remembered.value.user:
+            # One's own code, by the name this registry gave us before: a second request
+            # would only repeat it (trusted users and protected aliases may change; names not).
+            return
         identity = self._client.get_identity()
+        if known is not None:
+            known.remember_identity(identity)
         if trusts_code(identity, creator, aliases):
             return
         protected = ", ".join(identity.protected_aliases) or "none configured"
@@ -202,9 +228,13 @@ class Checkpoint(_Held):
 class ModelVersion(_Held):
     """A numbered link from a model to a checkpoint."""
 
-    def __init__(self, client: RegistryClient, info: DescribeVersion) -> None:
+    def __init__(
+        self, client: RegistryClient, info: DescribeVersion, fetched_as: str | None = None
+    ) -> None:
         self._client = client
         self._info = info
+        #: The ref it was fetched by (``NAME:production``), recorded with it when it loads.
+        self._fetched_as = fetched_as
 
     version: int = property(lambda self: self._info.version)  # type: ignore[assignment]
     model_name: str = property(lambda self: self._info.model_name)  # type: ignore[assignment]
@@ -260,8 +290,17 @@ class ModelVersion(_Held):
         return self.checkpoint.download(path)
 
     def load(self, trusted: bool = False, verify: bool = False) -> Any:
-        """The checkpoint's framework object; a protected alias vouches for its code (SPEC §7)."""
-        return self.checkpoint.load(trusted, verify, aliases=self.aliases)
+        """The checkpoint's framework object; a protected alias vouches for its code (SPEC §7).
+
+        Once loaded, the refs that name this version now are recorded in the
+        load cache, so that an offline process (``JUPYTER_REGISTRY_OFFLINE=1``)
+        can load it by the same ref.
+        """
+        loaded = self.checkpoint.load(trusted, verify, aliases=self.aliases)
+        known = _known_refs(self._client)
+        if known is not None:
+            known.remember_version(refs_naming(self._info, self._fetched_as), self._info)
+        return loaded
 
     def delete(self) -> None:
         self._client.delete_version(self.model_name, self.version)
@@ -397,7 +436,8 @@ class Model(_Held):
 
     def get_version(self, version: int | str | None = None) -> ModelVersion:
         """The latest version, or one by number (``3``, ``"v3"``) or alias (``"production"``)."""
-        return ModelVersion(self._client, self._client.get_version(self.name, version))
+        info = self._client.get_version(self.name, version)
+        return ModelVersion(self._client, info, ref_key(self.name, version))
 
     def get_versions(self, limit: int | None = None, offset: int = 0) -> list[ModelVersion]:
         """Versions newest first."""
@@ -467,6 +507,13 @@ def _make_client(
 ) -> RegistryClient:
     if server is None and database is None and artifacts is None:
         server = os.environ.get(ENV_SERVER) or None
+    config = RegistryConfig()
+    if home is not None:
+        config.home = home
+    if config.offline:
+        # Spelled as HttpClient and LocalClient spell their location, whose records it reads.
+        location = server.rstrip("/") + "/" if server is not None else database or config.database
+        return OfflineClient(_cache_root(), location)
     if server is not None:
         from .client.http import HttpClient
 
@@ -474,14 +521,11 @@ def _make_client(
     from .client.local import LocalClient
     from .service import RegistryService
 
-    config = RegistryConfig()
-    if home is not None:
-        config.home = home
     if database is not None:
         config.database = database
     if artifacts is not None:
         config.artifacts = artifacts
-    client = LocalClient(RegistryService.from_config(config, storage_options))
+    client = LocalClient(RegistryService.from_config(config, storage_options), config.database)
     state = kernel_state()
     if state is not None:  # open widgets of this kernel refresh after its changes
         client.listeners.append(state.changed)
@@ -608,7 +652,8 @@ class Registry:
     def get_model_version(self, ref: str) -> ModelVersion:
         """``NAME``, ``NAME:latest``, ``NAME:<alias>``, ``NAME:<n>`` or ``NAME:v<n>``."""
         name, version = split_model_ref(ref)
-        return ModelVersion(self._client, self._client.get_version(name, str(version)))
+        info = self._client.get_version(name, str(version))
+        return ModelVersion(self._client, info, f"{name}:{version}")
 
     # checkpoints
 

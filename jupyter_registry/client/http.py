@@ -120,6 +120,8 @@ class HttpClient:
     def __init__(self, server: str, token: str | None = None) -> None:
         self.server = server.rstrip("/") + "/"
         self.base = f"{self.server}{API_PREFIX}/"
+        #: Which registry this is, for the load cache's records of its refs.
+        self.location = self.server
         self.session = requests.Session()
         self.pool = _pool_for(self.server)
         self._headers = {"Authorization": f"token {token}"} if token else {}

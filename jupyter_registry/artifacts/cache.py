@@ -98,7 +98,8 @@ def _is_sound(entry: Path, checkpoint: DescribeCheckpoint, verify: bool) -> bool
                     return False
                 recorded[path]["stat"] = _stat(files / path)
                 changed = True
-        if changed:
+        if changed or "checkpoint" not in manifest:  # entries older than the description too
+            manifest["checkpoint"] = checkpoint.model_dump(mode="json")
             _write_json(entry / MANIFEST, manifest)
         return True
     except (OSError, ValueError, KeyError, TypeError):

@@ -1,18 +1,27 @@
-"""Loading a cached version (issue 17): one metadata request, no blob, and a re-check that works.
+"""Loading from the local cache (issue 17): one metadata request, a re-check that works, offline.
 
 The SDK talks to a live Jupyter server through :class:`CountingProxy`, a
 plain TCP relay that notes each HTTP request line it carries, so the counts
 are what crossed the wire. A cached file changed behind the cache's back
 (new bytes under a new mtime, or a new file in its place) must be re-hashed
 and downloaded again, and what loads is the registry's bytes.
+
+With ``JUPYTER_REGISTRY_OFFLINE=1``, each load runs in a new interpreter whose
+audit hook records every socket and SQLite connection it attempts, while the
+registry it would reach is gone (the proxy closed, the database file moved
+away). Refs resolve from what earlier online loads recorded, with a warning
+naming when; anything else is a typed error saying it is not cached.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,3 +195,122 @@ def test_a_file_given_back_its_old_mtime_is_still_caught(
     proxy.take()
     assert (remote.get_model_version("m").load() / "w.bin").read_bytes() == payload
     assert len(blob_reads(proxy.take())) == 1
+
+
+# --- offline -----------------------------------------------------------------
+
+WATCH = """
+import json, sys, warnings
+CONNECTS = []
+sys.addaudithook(
+    lambda event, args: CONNECTS.append(event)
+    if event in ("socket.connect", "socket.getaddrinfo", "sqlite3.connect") else None
+)
+warnings.simplefilter("always")
+from jupyter_registry import NotFoundError, Registry
+
+def refused(ref):
+    try:
+        Registry().get_model_version(ref)
+    except NotFoundError as error:
+        return type(error).__name__ + ": " + str(error)
+    return "loaded"
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    {body}
+warned = [str(w.message) for w in caught]
+print(json.dumps({{"out": out, "warnings": warned, "connects": CONNECTS}}))
+"""
+
+
+def offline(body: str, **env: str) -> dict:
+    """Run ``body`` (setting ``out``) offline in a new interpreter; its result and warnings."""
+    environment = {**os.environ, **env, "JUPYTER_REGISTRY_OFFLINE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", WATCH.format(body=body)],
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_a_remote_registry_down_still_loads_what_was_loaded(
+    remote: Registry,
+    proxy: CountingProxy,
+    threaded_jupyter: ThreadedJupyter,
+    tmp_path: Path,
+) -> None:
+    own_torch_model(remote, tmp_path)
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "w.bin").write_bytes(b"weights")
+    plain = remote.create_model("plain")
+    plain.register_version(remote.create_checkpoint(tmp_path / "files"), aliases=["production"])
+    net = remote.get_model_version("net:staging").load()
+    remote.get_model_version("plain:production").load()
+    uuid = remote.get_model_version("plain:1").checkpoint.uuid  # fetched, never loaded by "1"
+    proxy.close()
+
+    result = offline(
+        "net = Registry().get_model_version('net:staging').load()\n"
+        "    out = {'weight': net.weight.tolist(),\n"
+        "           'production': (Registry().get_model_version('plain:production').load()\n"
+        "                          / 'w.bin').read_text(),\n"
+        "           'by number': str(Registry().get_model_version('plain:v1').load()),\n"
+        f"           'by uuid': str(Registry().get_checkpoint({uuid!r}).load()),\n"
+        "           'latest': refused('plain'), 'unknown': refused('other:production')}",
+        JUPYTER_REGISTRY_SERVER=proxy.url,
+        JUPYTER_REGISTRY_TOKEN=threaded_jupyter.token,
+    )
+    out = result["out"]
+    assert result["connects"] == []
+    assert torch.equal(torch.tensor(out["weight"]), net.weight)
+    assert out["production"] == "weights"
+    assert out["by number"] == out["by uuid"]
+    assert out["latest"].startswith("NotCachedError: plain:latest is not in the local cache")
+    assert out["unknown"].startswith("NotCachedError: other:production is not in the local cache")
+    assert len(result["warnings"]) == 3
+    for warning, ref in zip(
+        result["warnings"], ["net:staging", "plain:production", "plain:1"], strict=True
+    ):
+        assert warning.startswith(
+            f"JUPYTER_REGISTRY_OFFLINE: {ref} resolved from the local cache as of "
+        )
+
+
+def test_an_embedded_registry_loads_offline_without_its_database(
+    registry_home: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "w.bin").write_bytes(b"first")
+    registry = Registry()
+    model = registry.create_model("m")
+    model.register_version(registry.create_checkpoint(tmp_path / "files"), aliases=["staging"])
+    cached = registry.get_model_version("m:staging").load()
+    (registry_home / "registry.db").rename(tmp_path / "elsewhere.db")
+
+    result = offline(
+        "out = {'folder': str(Registry().get_model_version('m:staging').load()),\n"
+        "           'models': None}\n"
+        "    try:\n"
+        "        Registry().get_models()\n"
+        "    except Exception as error:\n"
+        "        out['models'] = type(error).__name__ + ': ' + str(error)"
+    )
+    assert result["connects"] == []
+    assert result["out"]["folder"] == str(cached)
+    assert result["out"]["models"].startswith("OfflineError: list_models needs the registry")
+    assert not (registry_home / "registry.db").exists()
+
+    (cached / "w.bin").write_bytes(b"other")  # changed on disk: no registry to fetch it again
+    result = offline(
+        "try:\n"
+        "        Registry().get_model_version('m:staging').load()\n"
+        "        out = 'loaded'\n"
+        "    except NotFoundError as error:\n"
+        "        out = type(error).__name__ + ': ' + str(error)"
+    )
+    assert result["out"].startswith("NotCachedError: blob ")
+    assert result["connects"] == []

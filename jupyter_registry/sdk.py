@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import display
 from .artifacts import collect
 from .artifacts.cache import cached_checkpoint
 from .artifacts.known_refs import KnownRefs, ref_key, refs_naming
@@ -25,7 +24,6 @@ from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig
 from .errors import UntrustedCodeError, ValidationError
 from .frameworks import adapter_for_format, adapter_for_object
 from .kernel import kernel_state
-from .lineage import capture_source, default_run
 from .policy import trusts_code
 from .progress import transfer_progress
 from .schemas import (
@@ -60,6 +58,13 @@ def _frames() -> Any:
     from . import frames
 
     return frames
+
+
+def _display() -> Any:
+    """The HTML cards of the reprs, imported on first use: its sanitizer loads a native library."""
+    from . import display
+
+    return display
 
 
 def _cache_root() -> Path:
@@ -209,7 +214,8 @@ class Checkpoint(_Held):
         return f"<Checkpoint {self.uuid} format={self.format!r} files={len(self._info.files)}>"
 
     def _repr_html_(self) -> str:
-        return display.card(
+        html = _display()
+        return html.card(
             f"Checkpoint {self.uuid}",
             {
                 "run": self.run,
@@ -318,10 +324,11 @@ class ModelVersion(_Held):
 
     def _repr_html_(self) -> str:
         ckpt = self._info.checkpoint
-        return display.card(
+        html = _display()
+        return html.card(
             f"{self.model_name} v{self.version}",
             {
-                "aliases": display.chips(self.aliases),
+                "aliases": html.chips(self.aliases),
                 "name": self.name,
                 "comment": self.comment,
                 "checkpoint": ckpt.uuid,
@@ -480,18 +487,19 @@ class Model(_Held):
         return f"<Model {self.name!r} versions={self.num_versions}>"
 
     def _repr_html_(self) -> str:
-        return display.card(
+        html = _display()
+        return html.card(
             f"Model {self.name}",
             {
                 "description": self.description,
-                "labels": display.chips(self.labels),
+                "labels": html.chips(self.labels),
                 "versions": self.num_versions,
                 "latest version": self._info.latest_version,
                 "archived": self.archived,
                 "metadata": self._info.metadata,
                 "created": self.creation_time,
                 "created by": self._info.created_by,
-                "maintainers": display.chips(self.maintainers),
+                "maintainers": html.chips(self.maintainers),
                 "updated": self.last_updated_time,
             },
         )
@@ -670,6 +678,8 @@ class Registry:
         source: dict[str, Any] | None = None,
     ) -> Checkpoint:
         """Copy a file or folder into the registry as an immutable checkpoint."""
+        from .lineage import capture_source, default_run  # asks git and packages: not for loads
+
         captured = capture_source(source)
         request = parse(
             CreateCheckpoint,

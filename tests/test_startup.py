@@ -121,3 +121,13 @@ def test_local_store_opens_where_fsspec_would(
         assert isinstance(blobs.fs, LocalFiles), uri
         assert blobs.root == fsspec.core.url_to_fs(uri)[1], uri
     assert type(open_blob_store(f"memory://{tmp_path}").fs) is not LocalFiles
+
+
+def test_own_adapters_are_the_ones_the_entry_points_name() -> None:
+    """The table that spares a load the entry-point scan says what the entry points say."""
+    from jupyter_registry.frameworks.base import OWN_ADAPTERS, adapter_for_format, adapters
+
+    by_format = {fmt: type(adapter) for adapter in adapters() for fmt in adapter.formats}
+    assert set(OWN_ADAPTERS) == set(by_format)
+    for fmt in OWN_ADAPTERS:
+        assert type(adapter_for_format(fmt)) is by_format[fmt], fmt

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from jupyter_core.paths import jupyter_data_dir
 from traitlets import Bool, List, Unicode, default
 from traitlets.config import Configurable
 
@@ -150,7 +149,11 @@ class RegistryConfig(Configurable):
 
     @default("home")
     def _default_home(self) -> str:
-        return os.environ.get(ENV_HOME) or str(Path(jupyter_data_dir()) / "registry")
+        if os.environ.get(ENV_HOME):
+            return os.environ[ENV_HOME]
+        from jupyter_core.paths import jupyter_data_dir  # platformdirs: only when needed
+
+        return str(Path(jupyter_data_dir()) / "registry")
 
     @default("database")
     def _default_database(self) -> str:

@@ -197,6 +197,45 @@ def test_a_file_given_back_its_old_mtime_is_still_caught(
     assert len(blob_reads(proxy.take())) == 1
 
 
+SCALED_CODE = """import torch
+from torch import nn
+
+
+class Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(3, 3)
+        self.register_buffer("scale", torch.empty(3), persistent=False)
+        nn.init.constant_(self.scale, 2.0)
+
+    def forward(self, x):
+        return self.linear(x) * self.scale
+"""
+
+
+def test_a_loaded_module_has_the_saved_parameters_and_its_own_buffers(tmp_path: Path) -> None:
+    """Parameter init is skipped on load, but a buffer the constructor fills keeps its values."""
+    folder = tmp_path / "scaled"
+    (folder / "code").mkdir(parents=True)
+    (folder / "code" / "model_def.py").write_text(SCALED_CODE)
+    saved = nn.Linear(3, 3)
+    save_file(
+        {f"linear.{k}": v for k, v in saved.state_dict().items()}, folder / "weights.safetensors"
+    )
+    registry = Registry()
+    checkpoint = registry.create_checkpoint(
+        folder, format="safetensors", entrypoint="model_def:Scaled"
+    )
+    loaded = checkpoint.load()
+    assert torch.equal(loaded.scale, torch.full((3,), 2.0))
+    assert torch.equal(loaded.linear.weight, saved.weight)
+    assert torch.equal(loaded.linear.bias, saved.bias)
+    assert isinstance(loaded.linear.weight, nn.Parameter) and loaded.linear.weight.requires_grad
+    loaded(torch.ones(1, 3)).sum().backward()  # a trainable module, not a view of the file
+    with torch.no_grad():
+        loaded.linear.weight.add_(loaded.linear.weight.grad)
+
+
 # --- offline -----------------------------------------------------------------
 
 WATCH = """

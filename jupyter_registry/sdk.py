@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PAGE_SIZE = 1000
+FILE_CHUNK = 4 * 1024 * 1024
 
 
 def _frames() -> Any:
@@ -82,6 +83,21 @@ def _known_refs(client: RegistryClient) -> KnownRefs | None:
     if not location or isinstance(client, OfflineClient):
         return None
     return KnownRefs(_cache_root(), location)
+
+
+def _file_reader(info: DescribeCheckpoint, folder: Path) -> Callable[[str], Any]:
+    """Blobs read from a folder holding the checkpoint's files (a checked cache entry)."""
+    paths = {f.sha256: folder / f.path for f in info.files}
+
+    def chunks(path: Path) -> Iterator[bytes]:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(FILE_CHUNK):
+                yield chunk
+
+    def read(sha256: str) -> tuple[int, Iterator[bytes]]:
+        return paths[sha256].stat().st_size, chunks(paths[sha256])
+
+    return read
 
 
 def current_checkpoint() -> Checkpoint | None:
@@ -144,6 +160,11 @@ class Checkpoint(_Held):
         the folder are left as they were.
         """
         dest = Path(path) if path is not None else Path("checkpoints") / self.uuid
+        if isinstance(self._client, OfflineClient):  # the cache's checked copy is the source
+            return write_checkpoint(self._info, dest, _file_reader(self._info, self.local_folder()))
+        return self._fetch(dest)
+
+    def _fetch(self, dest: Path) -> Path:
         with transfer_progress(self.size, f"download {self.uuid[:8]}") as progress:
             return write_checkpoint(self._info, dest, self._client.read_blob, progress)
 
@@ -154,7 +175,7 @@ class Checkpoint(_Held):
         per file; any change is re-hashed) and downloads again if they no
         longer match; ``verify=True`` re-hashes every file.
         """
-        return cached_checkpoint(_cache_root() / "checkpoints", self._info, self.download, verify)
+        return cached_checkpoint(_cache_root() / "checkpoints", self._info, self._fetch, verify)
 
     def load(
         self, trusted: bool = False, verify: bool = False, *, aliases: Sequence[str] = ()

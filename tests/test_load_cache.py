@@ -305,6 +305,8 @@ def test_an_embedded_registry_loads_offline_without_its_database(
 
     result = offline(
         "out = {'folder': str(Registry().get_model_version('m:staging').load()),\n"
+        "           'downloaded': (Registry().get_model_version('m:1').download('out')\n"
+        "                          / 'w.bin').read_text(),\n"
         "           'models': None}\n"
         "    try:\n"
         "        Registry().get_models()\n"
@@ -313,6 +315,7 @@ def test_an_embedded_registry_loads_offline_without_its_database(
     )
     assert result["connects"] == []
     assert result["out"]["folder"] == str(cached)
+    assert result["out"]["downloaded"] == "first"
     assert result["out"]["models"].startswith("OfflineError: list_models needs the registry")
     assert not (registry_home / "registry.db").exists()
 

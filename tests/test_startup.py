@@ -131,3 +131,22 @@ def test_own_adapters_are_the_ones_the_entry_points_name() -> None:
     assert set(OWN_ADAPTERS) == set(by_format)
     for fmt in OWN_ADAPTERS:
         assert type(adapter_for_format(fmt)) is by_format[fmt], fmt
+
+
+def test_an_offline_load_imports_no_database_or_http_client(
+    registry_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline, a cached version loads with neither SQLAlchemy nor an HTTP stack imported."""
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "w.bin").write_bytes(b"w")
+    registry = Registry()
+    registry.create_model("m").register_version(registry.create_checkpoint(tmp_path / "files"))
+    registry.get_model_version("m").load()
+    monkeypatch.setenv("JUPYTER_REGISTRY_OFFLINE", "1")
+    heavy = imported_after(
+        "import warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "from jupyter_registry import Registry\n"
+        "assert (Registry().get_model_version('m').load() / 'w.bin').read_bytes() == b'w'"
+    )
+    assert heavy & (HEAVY | {"sqlalchemy", "requests", "urllib3"}) == set()

@@ -14,6 +14,7 @@ follows the same rules as the server that started it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -38,6 +39,11 @@ ENV_LISTS = {
     "trusted_users": "JUPYTER_REGISTRY_TRUSTED_USERS",
     "protected_aliases": "JUPYTER_REGISTRY_PROTECTED_ALIASES",
 }
+
+
+def token_digest(token: str | None) -> str:
+    """Who a token speaks for, as the load cache may record it: a digest, never the token."""
+    return hashlib.sha256((token or "").encode()).hexdigest()[:32]
 
 
 def _env_list(name: str, fallback: list[str]) -> list[str]:

@@ -20,7 +20,7 @@ from .artifacts.known_refs import KnownRefs, ref_key, refs_naming
 from .artifacts.materialize import write_checkpoint
 from .client.offline import OfflineClient
 from .client.protocol import RegistryClient
-from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig
+from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig, token_digest
 from .errors import UntrustedCodeError, ValidationError
 from .frameworks import adapter_for_format, adapter_for_object
 from .kernel import kernel_state
@@ -210,14 +210,17 @@ class Checkpoint(_Held):
         """
         creator = self._info.created_by
         known = _known_refs(self._client)
-        remembered = known.identity() if known is not None else None
-        if remembered is not None and creator is not None and creator == remembered.value.user:
-            # One's own code, by the name this registry gave us before: a second request
-            # would only repeat it (trusted users and protected aliases may change; names not).
-            return
+        # Remote clients say whose token they use; the embedded one asks no one anyway.
+        credential = getattr(self._client, "credential", None)
+        if known is not None and credential is not None:
+            remembered = known.identity(credential)
+            if remembered is not None and creator is not None and creator == remembered.value.user:
+                # One's own code, by the name this registry gave this token before: a second
+                # request would only repeat it (trusted users and aliases may change; names not).
+                return
         identity = self._client.get_identity()
         if known is not None:
-            known.remember_identity(identity)
+            known.remember_identity(identity, credential or "")
         if trusts_code(identity, creator, aliases):
             return
         protected = ", ".join(identity.protected_aliases) or "none configured"
@@ -539,14 +542,17 @@ def _make_client(
     config = RegistryConfig()
     if home is not None:
         config.home = home
+    if token is None:
+        token = os.environ.get(ENV_TOKEN)
     if config.offline:
         # Spelled as HttpClient and LocalClient spell their location, whose records it reads.
-        location = server.rstrip("/") + "/" if server is not None else database or config.database
-        return OfflineClient(_cache_root(), location)
+        if server is not None:
+            return OfflineClient(_cache_root(), server.rstrip("/") + "/", token_digest(token))
+        return OfflineClient(_cache_root(), database or config.database, "")
     if server is not None:
         from .client.http import HttpClient
 
-        return HttpClient(server, token if token is not None else os.environ.get(ENV_TOKEN))
+        return HttpClient(server, token)
     from .client.local import LocalClient
     from .service import RegistryService
 

@@ -3,8 +3,8 @@
 Every successful online ``load()`` records, per registry location (a server
 URL or a database URL), the version it loaded under each ref that named it
 then (``NAME:latest`` if fetched so, ``NAME:<n>`` and ``NAME:<alias>`` for each
-alias it held), with the time; the identity the registry gave the caller is
-recorded whenever it is asked for. An offline registry
+alias it held), with the time; the identity the registry gave a token (kept
+as a digest) is recorded whenever it is asked for. An offline registry
 (``JUPYTER_REGISTRY_OFFLINE=1``) resolves refs from these records alone, and
 says as of when.
 
@@ -84,11 +84,12 @@ class KnownRefs:
     def version(self, key: str) -> Known | None:
         return self._read(key, DescribeVersion)
 
-    def remember_identity(self, identity: DescribeIdentity) -> None:
-        self._write(IDENTITY, identity.model_dump(mode="json"))
+    def remember_identity(self, identity: DescribeIdentity, credential: str) -> None:
+        """Record who the registry said the holder of ``credential`` (a token's digest) is."""
+        self._write(f"{IDENTITY}:{credential}", identity.model_dump(mode="json"))
 
-    def identity(self) -> Known | None:
-        return self._read(IDENTITY, DescribeIdentity)
+    def identity(self, credential: str) -> Known | None:
+        return self._read(f"{IDENTITY}:{credential}", DescribeIdentity)
 
 
 def refs_naming(version: DescribeVersion, fetched_as: str | None) -> list[str]:

@@ -44,12 +44,15 @@ class OfflineClient:
     """Satisfies the reads of :class:`RegistryClient` a load needs, from the cache at ``cache``.
 
     ``location`` names the registry whose records to read, spelled as its
-    online client spells it (``location`` of the HTTP and local clients).
+    online client spells it (``location`` of the HTTP and local clients), and
+    ``credential`` whose identity to trust code by.
     """
 
-    def __init__(self, cache: Path, location: str) -> None:
+    def __init__(self, cache: Path, location: str, credential: str) -> None:
         self.cache = cache
         self.location = location
+        #: The digest of the token an online client would speak with (see ``HttpClient``).
+        self.credential = credential
         self.known = KnownRefs(cache, location)
 
     def __repr__(self) -> str:
@@ -83,7 +86,7 @@ class OfflineClient:
 
     def get_identity(self) -> DescribeIdentity:
         """Who the registry last said you are: what a default load() decides trust by."""
-        known = self.known.identity()
+        known = self.known.identity(self.credential)
         if known is None:
             raise NotCachedError(
                 f"{ENV_OFFLINE} is set and no online load from {self.location} recorded "

@@ -14,10 +14,10 @@ follows the same rules as the server that started it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
-from jupyter_core.paths import jupyter_data_dir
 from traitlets import Bool, Int, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
@@ -33,6 +33,9 @@ ENV_SERVER = "JUPYTER_REGISTRY_SERVER"
 ENV_TOKEN = "JUPYTER_REGISTRY_TOKEN"
 ENV_HUB_TOKEN = "JUPYTERHUB_API_TOKEN"
 ENV_USER = "JUPYTER_REGISTRY_USER"
+ENV_OFFLINE = "JUPYTER_REGISTRY_OFFLINE"
+#: Values of JUPYTER_REGISTRY_OFFLINE that turn offline mode on (as Hugging Face's HF_HUB_OFFLINE).
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 #: Role lists read from the environment (comma-separated), by traitlet name.
 ENV_LISTS = {
     "admin_users": "JUPYTER_REGISTRY_ADMIN_USERS",
@@ -40,6 +43,11 @@ ENV_LISTS = {
     "trusted_users": "JUPYTER_REGISTRY_TRUSTED_USERS",
     "protected_aliases": "JUPYTER_REGISTRY_PROTECTED_ALIASES",
 }
+
+
+def token_digest(token: str | None) -> str:
+    """Who a token speaks for, as the load cache may record it: a digest, never the token."""
+    return hashlib.sha256((token or "").encode()).hexdigest()[:32]
 
 
 def _env_list(name: str, fallback: list[str]) -> list[str]:
@@ -108,6 +116,13 @@ class RegistryConfig(Configurable):
         "JUPYTER_REGISTRY_TOKEN, then JupyterHub's JUPYTERHUB_API_TOKEN.",
     )
 
+    offline = Bool(
+        config=True,
+        help="Load only what the local cache holds and touch no network or database: "
+        "a reference resolves from the refs recorded by earlier online loads, with a "
+        "warning naming their time. Defaults to JUPYTER_REGISTRY_OFFLINE=1.",
+    )
+
     default_user = Unicode(
         "",
         config=True,
@@ -151,6 +166,10 @@ class RegistryConfig(Configurable):
             raise TraitError("direct_part_bytes must be 5 MiB to 5 GiB (S3's part sizes)")
         return proposal["value"]
 
+    @default("offline")
+    def _default_offline(self) -> bool:
+        return os.environ.get(ENV_OFFLINE, "").strip().lower() in TRUE_WORDS
+
     @default("default_user")
     def _default_default_user(self) -> str:
         return os.environ.get(ENV_USER, "")
@@ -173,7 +192,11 @@ class RegistryConfig(Configurable):
 
     @default("home")
     def _default_home(self) -> str:
-        return os.environ.get(ENV_HOME) or str(Path(jupyter_data_dir()) / "registry")
+        if os.environ.get(ENV_HOME):
+            return os.environ[ENV_HOME]
+        from jupyter_core.paths import jupyter_data_dir  # platformdirs: only when needed
+
+        return str(Path(jupyter_data_dir()) / "registry")
 
     @default("database")
     def _default_database(self) -> str:

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from . import display
 from .artifacts import collect
 from .artifacts.cache import cached_checkpoint
+from .artifacts.known_refs import KnownRefs, ref_key, refs_naming
 from .artifacts.materialize import write_checkpoint
 from .cards import CardRevision, ModelCard, export_readme, parse_card
+from .client.offline import OfflineClient
 from .client.protocol import RegistryClient
-from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig
+from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig, token_digest
 from .errors import UntrustedCodeError, ValidationError
 from .filters import check_search
 from .frameworks import adapter_for_format, adapter_for_object
 from .kernel import kernel_state
-from .lineage import capture_source, default_run
 from .policy import trusts_code
 from .progress import transfer_progress
 from .schemas import (
@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 PAGE_SIZE = 1000
+FILE_CHUNK = 4 * 1024 * 1024
 
 #: What ``base=`` takes: one reference (``"name:3"``, ``"name:alias"``, ``"name"``) or
 #: version, or several for a merge.
@@ -93,6 +94,45 @@ def _frames() -> Any:
     from . import frames
 
     return frames
+
+
+def _display() -> Any:
+    """The HTML cards of the reprs, imported on first use: its sanitizer loads a native library."""
+    from . import display
+
+    return display
+
+
+def _cache_root() -> Path:
+    """The load cache of this user's registry home: checkpoints, and the refs that named them."""
+    return Path(RegistryConfig().home).expanduser() / "cache"
+
+
+def _known_refs(client: RegistryClient) -> KnownRefs | None:
+    """Where online loads through ``client`` record refs and identity (None: nowhere).
+
+    An offline client only reads the records: writing them again would make
+    an old answer look new.
+    """
+    location = getattr(client, "location", "")
+    if not location or isinstance(client, OfflineClient):
+        return None
+    return KnownRefs(_cache_root(), location)
+
+
+def _file_reader(info: DescribeCheckpoint, folder: Path) -> Callable[[str], Any]:
+    """Blobs read from a folder holding the checkpoint's files (a checked cache entry)."""
+    paths = {f.sha256: folder / f.path for f in info.files}
+
+    def chunks(path: Path) -> Iterator[bytes]:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(FILE_CHUNK):
+                yield chunk
+
+    def read(sha256: str) -> tuple[int, Iterator[bytes]]:
+        return paths[sha256].stat().st_size, chunks(paths[sha256])
+
+    return read
 
 
 def current_checkpoint() -> Checkpoint | None:
@@ -155,6 +195,11 @@ class Checkpoint(_Held):
         the folder are left as they were.
         """
         dest = Path(path) if path is not None else Path("checkpoints") / self.uuid
+        if isinstance(self._client, OfflineClient):  # the cache's checked copy is the source
+            return write_checkpoint(self._info, dest, _file_reader(self._info, self.local_folder()))
+        return self._fetch(dest)
+
+    def _fetch(self, dest: Path) -> Path:
         with transfer_progress(self.size, f"download {self.uuid[:8]}") as progress:
             return write_checkpoint(self._info, dest, self._client.read_blob, progress)
 
@@ -165,8 +210,7 @@ class Checkpoint(_Held):
         per file; any change is re-hashed) and downloads again if they no
         longer match; ``verify=True`` re-hashes every file.
         """
-        cache = Path(RegistryConfig().home).expanduser() / "cache" / "checkpoints"
-        return cached_checkpoint(cache, self._info, self.download, verify)
+        return cached_checkpoint(_cache_root() / "checkpoints", self._info, self._fetch, verify)
 
     def load(
         self, trusted: bool = False, verify: bool = False, *, aliases: Sequence[str] = ()
@@ -200,7 +244,18 @@ class Checkpoint(_Held):
         alias (SPEC §7).
         """
         creator = self._info.created_by
+        known = _known_refs(self._client)
+        # Remote clients say whose token they use; the embedded one asks no one anyway.
+        credential = getattr(self._client, "credential", None)
+        if known is not None and credential is not None:
+            remembered = known.identity(credential)
+            if remembered is not None and creator is not None and creator == remembered.value.user:
+                # One's own code, by the name this registry gave this token before: a second
+                # request would only repeat it (trusted users and aliases may change; names not).
+                return
         identity = self._client.get_identity()
+        if known is not None:
+            known.remember_identity(identity, credential or "")
         if trusts_code(identity, creator, aliases):
             return
         protected = ", ".join(identity.protected_aliases) or "none configured"
@@ -222,7 +277,8 @@ class Checkpoint(_Held):
         return f"<Checkpoint {self.uuid} format={self.format!r} files={len(self._info.files)}>"
 
     def _repr_html_(self) -> str:
-        return display.card(
+        html = _display()
+        return html.card(
             f"Checkpoint {self.uuid}",
             {
                 "run": self.run,
@@ -241,9 +297,13 @@ class Checkpoint(_Held):
 class ModelVersion(_Held):
     """A numbered link from a model to a checkpoint."""
 
-    def __init__(self, client: RegistryClient, info: DescribeVersion) -> None:
+    def __init__(
+        self, client: RegistryClient, info: DescribeVersion, fetched_as: str | None = None
+    ) -> None:
         self._client = client
         self._info = info
+        #: The ref it was fetched by (``NAME:production``), recorded with it when it loads.
+        self._fetched_as = fetched_as
 
     version: int = property(lambda self: self._info.version)  # type: ignore[assignment]
     model_name: str = property(lambda self: self._info.model_name)  # type: ignore[assignment]
@@ -308,8 +368,17 @@ class ModelVersion(_Held):
         return self.checkpoint.download(path)
 
     def load(self, trusted: bool = False, verify: bool = False) -> Any:
-        """The checkpoint's framework object; a protected alias vouches for its code (SPEC §7)."""
-        return self.checkpoint.load(trusted, verify, aliases=self.aliases)
+        """The checkpoint's framework object; a protected alias vouches for its code (SPEC §7).
+
+        Once loaded, the refs that name this version now are recorded in the
+        load cache, so that an offline process (``JUPYTER_REGISTRY_OFFLINE=1``)
+        can load it by the same ref.
+        """
+        loaded = self.checkpoint.load(trusted, verify, aliases=self.aliases)
+        known = _known_refs(self._client)
+        if known is not None:
+            known.remember_version(refs_naming(self._info, self._fetched_as), self._info)
+        return loaded
 
     @property
     def bases(self) -> list[DescribeBase]:
@@ -342,10 +411,11 @@ class ModelVersion(_Held):
 
     def _repr_html_(self) -> str:
         ckpt = self._info.checkpoint
-        return display.card(
+        html = _display()
+        return html.card(
             f"{self.model_name} v{self.version}",
             {
-                "aliases": display.chips(self.aliases),
+                "aliases": html.chips(self.aliases),
                 "name": self.name,
                 "comment": self.comment,
                 "made from": display.chips(
@@ -503,7 +573,8 @@ class Model(_Held):
 
     def get_version(self, version: int | str | None = None) -> ModelVersion:
         """The latest version, or one by number (``3``, ``"v3"``) or alias (``"production"``)."""
-        return ModelVersion(self._client, self._client.get_version(self.name, version))
+        info = self._client.get_version(self.name, version)
+        return ModelVersion(self._client, info, ref_key(self.name, version))
 
     def get_versions(self, limit: int | None = None, offset: int = 0) -> list[ModelVersion]:
         """Versions newest first."""
@@ -569,18 +640,19 @@ class Model(_Held):
         return f"<Model {self.name!r} versions={self.num_versions}>"
 
     def _repr_html_(self) -> str:
-        return display.card(
+        html = _display()
+        return html.card(
             f"Model {self.name}",
             {
                 "description": self.description,
-                "labels": display.chips(self.labels),
+                "labels": html.chips(self.labels),
                 "versions": self.num_versions,
                 "latest version": self._info.latest_version,
                 "archived": self.archived,
                 "metadata": self._info.metadata,
                 "created": self.creation_time,
                 "created by": self._info.created_by,
-                "maintainers": display.chips(self.maintainers),
+                "maintainers": html.chips(self.maintainers),
                 "updated": self.last_updated_time,
             },
         )
@@ -596,21 +668,28 @@ def _make_client(
 ) -> RegistryClient:
     if server is None and database is None and artifacts is None:
         server = os.environ.get(ENV_SERVER) or None
-    if server is not None:
-        from .client.http import HttpClient
-
-        return HttpClient(server, token if token is not None else os.environ.get(ENV_TOKEN))
-    from .client.local import LocalClient
-    from .service import RegistryService
-
     config = RegistryConfig()
     if home is not None:
         config.home = home
+    if token is None:
+        token = os.environ.get(ENV_TOKEN)
+    if config.offline:
+        # Spelled as HttpClient and LocalClient spell their location, whose records it reads.
+        if server is not None:
+            return OfflineClient(_cache_root(), server.rstrip("/") + "/", token_digest(token))
+        return OfflineClient(_cache_root(), database or config.database, "")
+    if server is not None:
+        from .client.http import HttpClient
+
+        return HttpClient(server, token)
+    from .client.local import LocalClient
+    from .service import RegistryService
+
     if database is not None:
         config.database = database
     if artifacts is not None:
         config.artifacts = artifacts
-    client = LocalClient(RegistryService.from_config(config, storage_options))
+    client = LocalClient(RegistryService.from_config(config, storage_options), config.database)
     state = kernel_state()
     if state is not None:  # open widgets of this kernel refresh after its changes
         client.listeners.append(state.changed)
@@ -781,7 +860,8 @@ class Registry:
     def get_model_version(self, ref: str) -> ModelVersion:
         """``NAME``, ``NAME:latest``, ``NAME:<alias>``, ``NAME:<n>`` or ``NAME:v<n>``."""
         name, version = split_model_ref(ref)
-        return ModelVersion(self._client, self._client.get_version(name, str(version)))
+        info = self._client.get_version(name, str(version))
+        return ModelVersion(self._client, info, f"{name}:{version}")
 
     def get_lineage(self, ref: str, depth: int = 3, max_nodes: int = 200) -> DescribeLineage:
         """The lineage graph around ``NAME[:ref]`` (see :meth:`ModelVersion.lineage_graph`)."""
@@ -803,6 +883,8 @@ class Registry:
         source: dict[str, Any] | None = None,
     ) -> Checkpoint:
         """Copy a file or folder into the registry as an immutable checkpoint."""
+        from .lineage import capture_source, default_run  # asks git and packages: not for loads
+
         captured = capture_source(source)
         request = parse(
             CreateCheckpoint,

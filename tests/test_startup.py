@@ -121,3 +121,32 @@ def test_local_store_opens_where_fsspec_would(
         assert isinstance(blobs.fs, LocalFiles), uri
         assert blobs.root == fsspec.core.url_to_fs(uri)[1], uri
     assert type(open_blob_store(f"memory://{tmp_path}").fs) is not LocalFiles
+
+
+def test_own_adapters_are_the_ones_the_entry_points_name() -> None:
+    """The table that spares a load the entry-point scan says what the entry points say."""
+    from jupyter_registry.frameworks.base import OWN_ADAPTERS, adapter_for_format, adapters
+
+    by_format = {fmt: type(adapter) for adapter in adapters() for fmt in adapter.formats}
+    assert set(OWN_ADAPTERS) == set(by_format)
+    for fmt in OWN_ADAPTERS:
+        assert type(adapter_for_format(fmt)) is by_format[fmt], fmt
+
+
+def test_an_offline_load_imports_no_database_or_http_client(
+    registry_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offline, a cached version loads with neither SQLAlchemy nor an HTTP stack imported."""
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "w.bin").write_bytes(b"w")
+    registry = Registry()
+    registry.create_model("m").register_version(registry.create_checkpoint(tmp_path / "files"))
+    registry.get_model_version("m").load()
+    monkeypatch.setenv("JUPYTER_REGISTRY_OFFLINE", "1")
+    heavy = imported_after(
+        "import warnings\n"
+        "warnings.simplefilter('ignore')\n"
+        "from jupyter_registry import Registry\n"
+        "assert (Registry().get_model_version('m').load() / 'w.bin').read_bytes() == b'w'"
+    )
+    assert heavy & (HEAVY | {"sqlalchemy", "requests", "urllib3"}) == set()

@@ -334,6 +334,9 @@ def test_captured_code_is_imported_only_from_someone_the_loader_trusts(
 
     assert type(version.load()).__name__ == "Net"  # ana's own code
     marker.unlink()
+    with pytest.raises(UntrustedCodeError):  # ana's load taught ben's trust nothing
+        bens.load()
+    assert not marker.exists()
     assert type(bens.load(trusted=True)).__name__ == "Net"  # ben reviewed it
     marker.unlink()
     model.set_alias("production", 1)  # a maintainer promoted it

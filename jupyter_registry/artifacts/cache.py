@@ -1,15 +1,19 @@
 """The local cache of downloaded checkpoints, checked on every use.
 
 An entry is ``<cache>/<uuid>/`` holding ``files/`` (the checkpoint's files)
-and ``manifest.json`` (each file's sha256 and size, as recorded by the
-registry, and its size, mtime_ns and inode right after the verified
-download). Both are published together by one rename, so an entry is either
+and ``manifest.json`` (the checkpoint as the registry described it, each
+file's sha256 and size, and its size, mtime_ns, inode and ctime_ns right
+after the verified download). Both are published together by one rename, so an entry is either
 whole or absent. On each use every file is stat'ed and compared with the
 manifest: a file whose stat changed is re-hashed, and one that no longer
 matches its sha256, a missing or an extra file, or a manifest that disagrees
 with the registry discards the entry, which is then downloaded again. An
 untouched entry therefore costs one ``stat`` per file; ``verify=True``
-re-hashes every file regardless.
+re-hashes every file regardless. The ctime is in the stat because no one can
+set it: a file rewritten and given back its old mtime still shows a new one.
+
+The recorded description lets an offline registry (``JUPYTER_REGISTRY_OFFLINE``)
+load a cached checkpoint by uuid without asking anyone: see :func:`cached_description`.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ Download = Callable[[Path], object]
 
 def _stat(path: Path) -> list[int]:
     info = path.lstat()
-    return [info.st_size, info.st_mtime_ns, info.st_ino]
+    return [info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns]
 
 
 def _sha256(path: Path) -> str:
@@ -46,6 +50,7 @@ def _sha256(path: Path) -> str:
 def _manifest(checkpoint: DescribeCheckpoint, files: Path) -> dict[str, Any]:
     return {
         "uuid": checkpoint.uuid,
+        "checkpoint": checkpoint.model_dump(mode="json"),
         "files": {
             f.path: {"sha256": f.sha256, "size": f.size, "stat": _stat(files / f.path)}
             for f in checkpoint.files
@@ -93,7 +98,8 @@ def _is_sound(entry: Path, checkpoint: DescribeCheckpoint, verify: bool) -> bool
                     return False
                 recorded[path]["stat"] = _stat(files / path)
                 changed = True
-        if changed:
+        if changed or "checkpoint" not in manifest:  # entries older than the description too
+            manifest["checkpoint"] = checkpoint.model_dump(mode="json")
             _write_json(entry / MANIFEST, manifest)
         return True
     except (OSError, ValueError, KeyError, TypeError):
@@ -112,6 +118,20 @@ def _discard(entry: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.rename(entry, trash)
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def cached_description(cache: Path, checkpoint_uuid: str) -> DescribeCheckpoint | None:
+    """The checkpoint as recorded in its cache entry, or None if none is cached.
+
+    Only the description: whether the entry's files are still sound is
+    :func:`cached_checkpoint`'s question, asked when they are used.
+    """
+    try:
+        entry = cache / str(uuid.UUID(checkpoint_uuid))  # a uuid, never a path
+        manifest = json.loads((entry / MANIFEST).read_text())
+        return DescribeCheckpoint.model_validate(manifest["checkpoint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def cached_checkpoint(

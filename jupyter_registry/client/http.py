@@ -34,6 +34,7 @@ import urllib3
 from pydantic import BaseModel
 
 from ..api import API_PREFIX, operation
+from ..config import token_digest
 from ..errors import IntegrityError, PermissionDeniedError, RegistryError, error_for_type
 from ..schemas import (
     BlobInfo,
@@ -134,6 +135,10 @@ class HttpClient:
     def __init__(self, server: str, token: str | None = None) -> None:
         self.server = server.rstrip("/") + "/"
         self.base = f"{self.server}{API_PREFIX}/"
+        #: Which registry this is, and whose token it speaks with (a digest): the load
+        #: cache records refs per registry and the identity a token was given per token.
+        self.location = self.server
+        self.credential = token_digest(token)
         self.session = requests.Session()
         self.pool = _pool_for(self.server)
         self._headers = {"Authorization": f"token {token}"} if token else {}

@@ -13,8 +13,10 @@ class LocalClient:
     """Satisfies :class:`RegistryClient` and :class:`ChangeSource` by calling the service
     in this process."""
 
-    def __init__(self, service: RegistryService) -> None:
+    def __init__(self, service: RegistryService, location: str = "") -> None:
         self.service = service
+        #: Which registry this is (its database URL), for the load cache's records of its refs.
+        self.location = location
         self.get_identity = service.get_identity
         #: Called after each change this client's service commits (see ChangeSource).
         self.listeners = service.listeners

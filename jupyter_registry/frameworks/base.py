@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import entry_points
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -12,6 +12,18 @@ from ..errors import ValidationError
 from ..schemas import DescribeCheckpoint
 
 ENTRY_POINT_GROUP = "jupyter_registry.frameworks"
+#: This package's own adapters by the formats they load (as its entry points declare them):
+#: a load finds its adapter without reading every installed distribution's metadata, which
+#: costs a new process more than the rest of loading a cached checkpoint besides the imports.
+OWN_ADAPTERS = {
+    "files": "files:FilesAdapter",
+    None: "files:FilesAdapter",
+    "keras": "keras:KerasAdapter",
+    "pickle": "pickled:PickleAdapter",
+    "joblib": "pickled:PickleAdapter",
+    "skops": "sklearn:SklearnAdapter",
+    "safetensors": "torch:TorchAdapter",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,8 @@ class FrameworkAdapter(Protocol):
 @cache
 def adapters() -> tuple[FrameworkAdapter, ...]:
     """Installed adapters; entry points that fail to import are skipped."""
+    from importlib.metadata import entry_points  # slow to import: only when asked
+
     found = []
     for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
         try:
@@ -89,7 +103,21 @@ def adapter_for_object(obj: Any) -> FrameworkAdapter:
     )
 
 
+@cache
+def _own_adapter(fmt: str | None) -> FrameworkAdapter | None:
+    target = OWN_ADAPTERS.get(fmt)
+    if target is None:
+        return None
+    module, _, name = target.partition(":")
+    adapter: FrameworkAdapter = getattr(import_module(f"{__package__}.{module}"), name)()
+    return adapter
+
+
 def adapter_for_format(fmt: str | None) -> FrameworkAdapter | None:
+    """The adapter that loads ``fmt``: this package's own, else the first installed one."""
+    own = _own_adapter(fmt)
+    if own is not None:
+        return own
     for adapter in adapters():
         if fmt in adapter.formats:
             return adapter

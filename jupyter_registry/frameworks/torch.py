@@ -74,6 +74,56 @@ def _check_rebuild(cls: type, kwargs: dict[str, Any], state: dict[str, Any]) -> 
         )
 
 
+def _skipping_parameter_init() -> Any:
+    """A torch function mode under which ``torch.nn.init`` leaves parameters as they are.
+
+    load() overwrites every parameter from the checkpoint (one it does not
+    hold is an error), so the random numbers a constructor draws for them are
+    thrown away, and drawing them is most of what building a large module
+    costs. Only fills of an ``nn.Parameter`` are skipped: a buffer the
+    constructor initialises, which the checkpoint does not hold, keeps its
+    values. Torch function modes are per thread, so other threads building
+    models meanwhile are untouched (unlike patching ``torch.nn.init``).
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    fills = {
+        value
+        for name, value in vars(torch.nn.init).items()
+        if name.endswith("_") and not name.startswith("_") and callable(value)
+    }
+
+    class SkipParameterInit(TorchFunctionMode):
+        def __torch_function__(
+            self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None
+        ) -> Any:
+            kwargs = kwargs or {}
+            target = args[0] if args else kwargs.get("tensor")
+            if func in fills and isinstance(target, torch.nn.Parameter):
+                return target
+            return func(*args, **kwargs)
+
+    return SkipParameterInit()
+
+
+def _assignable(model: Any, state: dict[str, Any]) -> bool:
+    """Whether the loaded tensors can become the module's own instead of being copied in.
+
+    Only when nothing in the module is tied (assigning one of two tied
+    parameters would untie them) and each loaded tensor has the key, dtype and
+    shape the module expects, so the result is what a copy would give.
+    """
+    current = model.state_dict(keep_vars=True)
+    pointers = [t.data_ptr() for t in current.values() if t.numel()]
+    if len(pointers) != len(set(pointers)):
+        return False
+    return all(
+        key in current and current[key].dtype == t.dtype and current[key].shape == t.shape
+        for key, t in state.items()
+    )
+
+
 class TorchAdapter:
     name = "torch"
     formats = ("safetensors",)
@@ -131,7 +181,8 @@ class TorchAdapter:
         cls = found if trusted else model_class(found, nn.Module, "torch.nn.Module", entrypoint)
         manifest = _manifest(folder)
         kwargs = build_kwargs(cls, manifest.get("init_args", {}), checkpoint.hparams)
-        model = cls(**kwargs)
+        with _skipping_parameter_init():
+            model = cls(**kwargs)
         if not isinstance(model, nn.Module):
             raise ValidationError(
                 f"entrypoint {entrypoint!r} built a {type(model).__name__}, not a torch.nn.Module"
@@ -140,7 +191,8 @@ class TorchAdapter:
         floating = {t.dtype for t in state.values() if t.is_floating_point()}
         if len(floating) == 1:
             model.to(next(iter(floating)))
-        missing, unexpected = model.load_state_dict(state, strict=False)
+        assign = _assignable(model, state)
+        missing, unexpected = model.load_state_dict(state, strict=False, assign=assign)
         # Tensors shared inside the model (tied weights) are stored once.
         current = model.state_dict()
         really_missing = [

@@ -418,7 +418,7 @@ class ModelVersion(_Held):
                 "aliases": html.chips(self.aliases),
                 "name": self.name,
                 "comment": self.comment,
-                "made from": display.chips(
+                "made from": html.chips(
                     f"{b.relation.value} of {b.model_name}:{b.version}"
                     + (" (deleted)" if b.deleted else "")
                     for b in self._info.bases

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -74,3 +75,6 @@ def test_quickstart(tmp_path: Path) -> None:
     assert "Registered moons_" in text and " v3 " in text
     assert "identical outputs in a fresh process: True" in text
     assert "v3 reloaded equals the in-memory model: True" in text
+    assert "hparams.hidden" in text and "files changed" in text  # compare, differences only
+    # search by metric, best first: the version just promoted to production
+    assert re.search(r"\[\(\d, \['production'\], [0-9.]+\)", text)

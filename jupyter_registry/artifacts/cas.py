@@ -150,9 +150,7 @@ class BlobStore(abc.ABC):
         expected_size: int | None = None,
     ) -> BlobInfo:
         """Store a stream; with an expected hash/size, refuse content that does not match."""
-        with self._temporary() as tmp:
-            with self._writing(tmp) as write:
-                sha256, size = self._write_hashed(chunks_of(stream), write)
+        with self.staged(stream) as (tmp, sha256, size):
             if expected_sha256 is not None and sha256 != expected_sha256:
                 raise ValidationError(
                     f"upload does not match its sha256: expected {expected_sha256}, got {sha256}"
@@ -161,8 +159,24 @@ class BlobStore(abc.ABC):
                 raise ValidationError(
                     f"upload does not match its size: expected {expected_size}, got {size}"
                 )
-            self._commit(tmp, sha256, size)
+            self.commit_file(tmp, sha256, size)
             return BlobInfo(sha256=sha256, size=size)
+
+    @contextlib.contextmanager
+    def staged(self, stream: BinaryIO | Iterable[bytes]) -> Iterator[tuple[str, str, int]]:
+        """Write a stream to a temporary file while hashing it: its name, sha256 and size.
+
+        The file is removed on leaving the block unless it was moved away
+        (:meth:`place`, :meth:`commit_file`) inside it.
+        """
+        with self._temporary() as tmp:
+            with self._writing(tmp) as write:
+                sha256, size = self._write_hashed(chunks_of(stream), write)
+            yield tmp, sha256, size
+
+    def place(self, tmp: str, final: str) -> None:
+        """Rename a complete temporary file to any name under the store's root."""
+        self._place(tmp, final)
 
     def _write_hashed(self, chunks: Iterable[bytes], write: Write) -> tuple[str, int]:
         """Write every chunk while the hashing thread hashes it; their sha256 and total size.
@@ -185,7 +199,7 @@ class BlobStore(abc.ABC):
             pending.result()
         return digest.hexdigest(), size
 
-    def _commit(self, tmp: str, sha256: str, size: int) -> None:
+    def commit_file(self, tmp: str, sha256: str, size: int) -> None:
         """Give the complete ``tmp`` its blob name, unless that content is already stored."""
         final = self.path(sha256)
         if self.size(sha256) == size:

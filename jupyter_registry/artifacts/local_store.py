@@ -107,7 +107,7 @@ class LocalBlobStore(FsspecBlobStore):
                     f"{os.fspath(path)} changed while it was being copied ({exc}); "
                     "nothing was stored: try again once it is no longer being written"
                 ) from None
-            self._commit(tmp, sha256, size)
+            self.commit_file(tmp, sha256, size)
             return BlobInfo(sha256=sha256, size=size)
 
     def _copy_in(self, source: int, tmp: str, progress: Progress | None) -> tuple[str, int]:

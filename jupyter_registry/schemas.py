@@ -663,13 +663,14 @@ class UploadStatus(_Response):
 
 
 class CommitUpload(_Request):
-    """Every chunk's SHA-256 as the client hashed it while sending, in order."""
+    """Every chunk's SHA-256 and the whole file's, as the client hashed them while sending."""
 
     chunks: list[Sha256] = Field(max_length=MAX_CHUNKS)
+    sha256: Sha256
 
 
 class BundleVersion(_Request):
-    """The version to register a bundle's checkpoint as (a :class:`RegisterVersion` without uuid)."""
+    """The version a bundle's checkpoint becomes: a :class:`RegisterVersion` without uuid."""
 
     model_name: ModelName
     name: ShortText | None = None

@@ -563,7 +563,7 @@ class RegistryService:
 
     def commit_upload(self, upload_id: str, request: CommitUpload) -> BlobInfo:
         self.check_writer("upload files")
-        return self.uploads.commit(upload_id, request.chunks)
+        return self.uploads.commit(upload_id, request.chunks, request.sha256)
 
     def delete_upload(self, upload_id: str) -> None:
         self.check_writer("upload files")

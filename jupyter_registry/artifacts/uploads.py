@@ -86,7 +86,7 @@ class UploadSessions:
         size, chunk_size = self._meta(upload_id)
         count = -(-size // chunk_size)
         if index >= count:
-            raise ValidationError(f"upload {upload_id} has {count} chunks; there is no chunk {index}")
+            raise ValidationError(f"upload {upload_id} has {count} chunks, no chunk {index}")
         expected = min(chunk_size, size - index * chunk_size)
         folder = self._folder(upload_id)
         with self.blobs.staged(stream) as (tmp, sha256, received):
@@ -100,11 +100,12 @@ class UploadSessions:
         self._write_small(f"{folder}/{index}{MARKER}", info.model_dump_json().encode())
         return info
 
-    def commit(self, upload_id: str, hashes: list[str]) -> BlobInfo:
+    def commit(self, upload_id: str, hashes: list[str], sha256: str) -> BlobInfo:
         """Store the whole file once every chunk is here and matches the client's hash of it.
 
         A chunk that arrived different from what the client sent is dropped,
-        so the status asks for it again, and the upload stays open.
+        so the status asks for it again, and the upload stays open. The
+        assembled file must hash to ``sha256``, or nothing is stored.
         """
         size, chunk_size = self._meta(upload_id)
         count = -(-size // chunk_size)
@@ -123,11 +124,12 @@ class UploadSessions:
                 "send them again"
             )
         folder = self._folder(upload_id)
-        if count == 1:
-            self.blobs.commit_file(f"{folder}/0", hashes[0], size)
-            info = BlobInfo(sha256=hashes[0], size=size)
+        if count == 1 and hashes[0] == sha256:
+            self.blobs.commit_file(f"{folder}/0", sha256, size)
+            info = BlobInfo(sha256=sha256, size=size)
         else:
-            info = self.blobs.put(self._chunk_bytes(folder, count), expected_size=size)
+            # Hashed again as it is assembled: what is stored is what the client read.
+            info = self.blobs.put(self._chunk_bytes(folder, count), sha256, size)
         self.delete(upload_id)
         return info
 

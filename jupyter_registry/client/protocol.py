@@ -2,20 +2,24 @@
 
 It mirrors :class:`~jupyter_registry.service.RegistryService` except where
 bytes cross a process boundary: the client uploads a local file (the HTTP
-client hashes it first and skips content the server already has) and reads a
-blob as a verified stream.
+client hashes it while sending it, in resumable chunks) and reads a blob as a
+verified stream. A client that can send a small checkpoint whole in one
+request is a :class:`BundleSender`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ..schemas import (
     BlobInfo,
+    BundleVersion,
     CollectGarbage,
+    CommitUpload,
     CreateCheckpoint,
+    CreatedBundle,
     CreateModel,
     DescribeCheckpoint,
     DescribeIdentity,
@@ -33,8 +37,10 @@ from ..schemas import (
     RegisterVersion,
     SchemaRevision,
     SetAlias,
+    StartUpload,
     UpdateModel,
     UpdateVersion,
+    UploadStatus,
 )
 
 Progress = Callable[[int], object]
@@ -49,6 +55,22 @@ class ChangeSource(Protocol):
     """
 
     listeners: list[Listener]
+
+
+@runtime_checkable
+class BundleSender(Protocol):
+    """A client for which one request beats several: it sends a small checkpoint whole.
+
+    The files' hashes are computed from ``sources`` (checkpoint path, local
+    file) as they are read; ``request`` gives everything else.
+    """
+
+    def create_bundle(
+        self,
+        request: CreateCheckpoint,
+        version: BundleVersion | None,
+        sources: Sequence[tuple[str, Path]],
+    ) -> CreatedBundle: ...
 
 
 class AdminClient(Protocol):
@@ -95,6 +117,10 @@ class RegistryClient(AdminClient, Protocol):
     ) -> ListActionsResponse: ...
 
     def upload_file(self, path: Path, progress: Progress | None = None) -> BlobInfo: ...
+    def start_upload(self, request: StartUpload) -> UploadStatus: ...
+    def get_upload(self, upload_id: str) -> UploadStatus: ...
+    def commit_upload(self, upload_id: str, request: CommitUpload) -> BlobInfo: ...
+    def delete_upload(self, upload_id: str) -> None: ...
     def read_blob(self, sha256: str) -> tuple[int, Iterator[bytes]]: ...
     def create_checkpoint(self, request: CreateCheckpoint) -> DescribeCheckpoint: ...
     def get_checkpoint(self, checkpoint_uuid: str) -> DescribeCheckpoint: ...

@@ -20,8 +20,7 @@ import asyncio
 import contextlib
 import queue
 import re
-from collections.abc import Iterator
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 

@@ -11,6 +11,7 @@ export type ApiPath =
   | "/admin/gc"
   | "/admin/migrate"
   | "/blobs/{sha256}"
+  | "/bundles"
   | "/checkpoints"
   | "/checkpoints/{checkpoint_uuid}"
   | "/identity"
@@ -23,7 +24,10 @@ export type ApiPath =
   | "/models/{name}/metadata"
   | "/models/{name}/versions"
   | "/models/{name}/versions/{ref}"
-  | "/models/{name}/versions/{ref}/metadata";
+  | "/models/{name}/versions/{ref}/metadata"
+  | "/uploads"
+  | "/uploads/{upload_id}"
+  | "/uploads/{upload_id}/chunks/{index}";
 
 /**
  * Every operation of the REST API by name (the Python service and client method):
@@ -33,15 +37,19 @@ export const OPERATIONS = {
   add_maintainer: { method: "PUT", path: "/models/{name}/maintainers/{user}" },
   blob_size: { method: "HEAD", path: "/blobs/{sha256}" },
   collect_garbage: { method: "POST", path: "/admin/gc" },
+  commit_upload: { method: "POST", path: "/uploads/{upload_id}" },
+  create_bundle: { method: "POST", path: "/bundles" },
   create_checkpoint: { method: "POST", path: "/checkpoints" },
   create_model: { method: "POST", path: "/models" },
   delete_checkpoint: { method: "DELETE", path: "/checkpoints/{checkpoint_uuid}" },
   delete_model: { method: "DELETE", path: "/models/{name}" },
+  delete_upload: { method: "DELETE", path: "/uploads/{upload_id}" },
   delete_version: { method: "DELETE", path: "/models/{name}/versions/{ref}" },
   get_checkpoint: { method: "GET", path: "/checkpoints/{checkpoint_uuid}" },
   get_history: { method: "GET", path: "/models/{name}/history" },
   get_identity: { method: "GET", path: "/identity" },
   get_model: { method: "GET", path: "/models/{name}" },
+  get_upload: { method: "GET", path: "/uploads/{upload_id}" },
   get_version: { method: "GET", path: "/models/{name}/versions/{ref}" },
   list_checkpoints: { method: "GET", path: "/checkpoints" },
   list_maintainers: { method: "GET", path: "/models/{name}/maintainers" },
@@ -50,11 +58,13 @@ export const OPERATIONS = {
   patch_model_metadata: { method: "PATCH", path: "/models/{name}/metadata" },
   patch_version_metadata: { method: "PATCH", path: "/models/{name}/versions/{ref}/metadata" },
   put_blob: { method: "PUT", path: "/blobs/{sha256}" },
+  put_chunk: { method: "PUT", path: "/uploads/{upload_id}/chunks/{index}" },
   read_blob: { method: "GET", path: "/blobs/{sha256}" },
   register_version: { method: "POST", path: "/models/{name}/versions" },
   remove_alias: { method: "DELETE", path: "/models/{name}/aliases/{alias}" },
   remove_maintainer: { method: "DELETE", path: "/models/{name}/maintainers/{user}" },
   set_alias: { method: "PUT", path: "/models/{name}/aliases/{alias}" },
+  start_upload: { method: "POST", path: "/uploads" },
   update_model: { method: "PATCH", path: "/models/{name}" },
   update_version: { method: "PATCH", path: "/models/{name}/versions/{ref}" },
   upgrade_schema: { method: "POST", path: "/admin/migrate" }
@@ -82,6 +92,18 @@ export interface Operations {
     body: CollectGarbage;
     response: GarbageCollected;
   };
+  commit_upload: {
+    path: { upload_id: string };
+    query: Record<string, never>;
+    body: CommitUpload;
+    response: BlobInfo;
+  };
+  create_bundle: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: Blob;
+    response: CreatedBundle;
+  };
   create_checkpoint: {
     path: Record<string, never>;
     query: Record<string, never>;
@@ -102,6 +124,12 @@ export interface Operations {
   };
   delete_model: {
     path: { name: string };
+    query: Record<string, never>;
+    body: never;
+    response: void;
+  };
+  delete_upload: {
+    path: { upload_id: string };
     query: Record<string, never>;
     body: never;
     response: void;
@@ -135,6 +163,12 @@ export interface Operations {
     query: Record<string, never>;
     body: never;
     response: DescribeModel;
+  };
+  get_upload: {
+    path: { upload_id: string };
+    query: Record<string, never>;
+    body: never;
+    response: UploadStatus;
   };
   get_version: {
     path: { name: string; ref: string };
@@ -193,6 +227,12 @@ export interface Operations {
     body: Blob;
     response: BlobInfo;
   };
+  put_chunk: {
+    path: { upload_id: string; index: number };
+    query: Record<string, never>;
+    body: Blob;
+    response: ChunkInfo;
+  };
   read_blob: {
     path: { sha256: string };
     query: Record<string, never>;
@@ -222,6 +262,12 @@ export interface Operations {
     query: Record<string, never>;
     body: SetAlias;
     response: DescribeVersion;
+  };
+  start_upload: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: StartUpload;
+    response: UploadStatus;
   };
   update_model: {
     path: { name: string };
@@ -254,8 +300,22 @@ export interface CheckpointFile {
   size: number;
 }
 
+export interface ChunkInfo {
+  index: number;
+  size: number;
+  sha256: string;
+}
+
 export interface CollectGarbage {
   grace_seconds?: number;
+}
+
+/**
+ * Every chunk's SHA-256 and the whole file's, as the client hashed them while sending.
+ */
+export interface CommitUpload {
+  chunks: Array<string>;
+  sha256: string;
 }
 
 /**
@@ -285,6 +345,11 @@ export interface CreateModel {
   metadata?: Record<string, unknown>;
   labels?: Array<string>;
   notes?: string;
+}
+
+export interface CreatedBundle {
+  checkpoint: DescribeCheckpoint;
+  version?: DescribeVersion | null;
 }
 
 /**
@@ -426,6 +491,14 @@ export interface SetAlias {
 }
 
 /**
+ * A resumable upload of ``size`` bytes, sent in chunks of ``chunk_size`` (the last shorter).
+ */
+export interface StartUpload {
+  size: number;
+  chunk_size: number;
+}
+
+/**
  * Fields to replace; fields left out are left alone.
  */
 export interface UpdateModel {
@@ -439,4 +512,14 @@ export interface UpdateVersion {
   name?: string | null;
   comment?: string | null;
   notes?: string | null;
+}
+
+/**
+ * What the server holds of an upload: the client resumes by sending the other chunks.
+ */
+export interface UploadStatus {
+  upload_id: string;
+  size: number;
+  chunk_size: number;
+  chunks: Array<ChunkInfo>;
 }

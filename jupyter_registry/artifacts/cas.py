@@ -64,6 +64,16 @@ def chunks_of(stream: BinaryIO | Iterable[bytes]) -> Iterator[bytes]:
         yield from stream  # type: ignore[misc]
 
 
+def within(stream: Iterable[bytes], limit: int) -> Iterator[bytes]:
+    """The stream's chunks, refused as soon as they run past ``limit`` bytes."""
+    seen = 0
+    for chunk in stream:
+        seen += len(chunk)
+        if seen > limit:
+            raise ValidationError(f"more than the {limit} bytes expected")
+        yield chunk
+
+
 class BlobStore(abc.ABC):
     """SHA-256 addressed, write-once blobs under one fsspec URI.
 
@@ -177,6 +187,40 @@ class BlobStore(abc.ABC):
     def place(self, tmp: str, final: str) -> None:
         """Rename a complete temporary file to any name under the store's root."""
         self._place(tmp, final)
+
+    def write_part(
+        self, folder: str, index: int, offset: int, length: int, stream: Iterable[bytes]
+    ) -> tuple[str, int]:
+        """Store part ``index`` of a file arriving in parts (bytes ``offset`` on): sha256, size.
+
+        The part must be exactly ``length`` bytes, or nothing of it is kept.
+        Here each part is a file of its own in ``folder``; a local store
+        writes them all into one file instead (no copy when they are joined).
+        """
+        with self.staged(within(stream, length)) as (tmp, sha256, size):
+            if size != length:
+                raise ValidationError(f"part {index} must be {length} bytes, got {size}")
+            self.place(tmp, f"{folder}/{index}")
+        return sha256, size
+
+    def join_parts(
+        self, folder: str, count: int, size: int, sha256: str, proven: bool = False
+    ) -> BlobInfo:
+        """Store the file made of ``count`` parts of ``folder``, if it hashes to ``sha256``.
+
+        ``proven``: the parts are already known to hash to ``sha256`` (one
+        part, checked as it was written), so it is not hashed again.
+        """
+        if proven and count == 1:
+            self.commit_file(f"{folder}/0", sha256, size)
+            return BlobInfo(sha256=sha256, size=size)
+
+        def parts() -> Iterator[bytes]:
+            for index in range(count):
+                with self.fs.open(f"{folder}/{index}", "rb") as handle:
+                    yield from chunks_of(handle)
+
+        return self.put(parts(), sha256, size)
 
     def _write_hashed(self, chunks: Iterable[bytes], write: Write) -> tuple[str, int]:
         """Write every chunk while the hashing thread hashes it; their sha256 and total size.

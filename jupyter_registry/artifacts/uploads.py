@@ -1,17 +1,19 @@
 """Resumable uploads: a file's bytes arriving in chunks, kept beside the store's temporary files.
 
 An upload session lives under ``<root>/uploads/<id>/``: ``meta`` (the file's
-size and chunk size), and per received chunk its bytes (``<index>``) and,
-written only once those bytes are complete and durable, a marker
-(``<index>.sha256``) with their hash as received. The markers are what the
-server holds: a chunk cut off mid-way leaves no marker, so a resuming client
-is told to send it again. Nothing here needs a database table, and any
-store's filesystem (local or fsspec) can hold it.
+size and chunk size), the chunks' bytes (as the store keeps parts: one file
+per chunk, or on a local disk all in one file at their offsets, see
+:meth:`~jupyter_registry.artifacts.cas.BlobStore.write_part`) and, written
+only once a chunk is complete and durable, its marker (``<index>.sha256``)
+with its hash as received. The markers are what the server holds: a chunk
+cut off mid-way leaves no marker, so a resuming client is told to send it
+again. Nothing here needs a database table, and any store's filesystem
+(local or fsspec) can hold it.
 
 Committing checks every chunk against the hash the client computed while
-sending it, then stores the whole under its own SHA-256, computed by the
-store as it writes (a single chunk is renamed into place, its hash already
-known). Sessions nobody finishes are removed by garbage collection once
+sending it, then stores the whole under the SHA-256 the client gives, after
+hashing the joined bytes to check it (a single chunk's hash already is the
+whole's). Sessions nobody finishes are removed by garbage collection once
 untouched for the grace period.
 """
 
@@ -21,7 +23,7 @@ import contextlib
 import json
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from ..errors import NotFoundError, ValidationError
 from ..schemas import MAX_CHUNKS, BlobInfo, ChunkInfo, UploadStatus
@@ -87,17 +89,20 @@ class UploadSessions:
         count = -(-size // chunk_size)
         if index >= count:
             raise ValidationError(f"upload {upload_id} has {count} chunks, no chunk {index}")
-        expected = min(chunk_size, size - index * chunk_size)
-        folder = self._folder(upload_id)
-        with self.blobs.staged(stream) as (tmp, sha256, received):
-            if received != expected:
-                raise ValidationError(
-                    f"chunk {index} of upload {upload_id} must be {expected} bytes, "
-                    f"got {received}; nothing was kept"
-                )
-            self.blobs.place(tmp, f"{folder}/{index}")
-        info = ChunkInfo(index=index, size=received, sha256=sha256)
-        self._write_small(f"{folder}/{index}{MARKER}", info.model_dump_json().encode())
+        offset = index * chunk_size
+        length = min(chunk_size, size - offset)
+        self._drop_marker(upload_id, index)  # until the new bytes are all in
+        try:
+            sha256, _ = self.blobs.write_part(
+                self._folder(upload_id), index, offset, length, stream
+            )
+        except ValidationError as exc:
+            raise ValidationError(
+                f"chunk {index} of upload {upload_id}: {exc.message}; nothing was kept"
+            ) from None
+        info = ChunkInfo(index=index, size=length, sha256=sha256)
+        marker = f"{self._folder(upload_id)}/{index}{MARKER}"
+        self._write_small(marker, info.model_dump_json().encode())
         return info
 
     def commit(self, upload_id: str, hashes: list[str], sha256: str) -> BlobInfo:
@@ -117,32 +122,20 @@ class UploadSessions:
             raise ValidationError(f"upload {upload_id} is missing chunks {missing[:20]}")
         damaged = [i for i in range(count) if received[i].sha256 != hashes[i]]
         for index in damaged:
-            self._drop_chunk(upload_id, index)
+            self._drop_marker(upload_id, index)
         if damaged:
             raise ValidationError(
                 f"chunks {damaged[:20]} of upload {upload_id} differ from what was sent; "
                 "send them again"
             )
-        folder = self._folder(upload_id)
-        if count == 1 and hashes[0] == sha256:
-            self.blobs.commit_file(f"{folder}/0", sha256, size)
-            info = BlobInfo(sha256=sha256, size=size)
-        else:
-            # Hashed again as it is assembled: what is stored is what the client read.
-            info = self.blobs.put(self._chunk_bytes(folder, count), sha256, size)
+        proven = count == 1 and hashes[0] == sha256  # the one chunk's hash is the whole's
+        info = self.blobs.join_parts(self._folder(upload_id), count, size, sha256, proven)
         self.delete(upload_id)
         return info
 
-    def _chunk_bytes(self, folder: str, count: int) -> Iterator[bytes]:
-        for index in range(count):
-            with self.fs.open(f"{folder}/{index}", "rb") as handle:
-                while block := handle.read(4 * 1024 * 1024):
-                    yield block
-
-    def _drop_chunk(self, upload_id: str, index: int) -> None:
-        for name in (f"{index}{MARKER}", f"{index}"):
-            with contextlib.suppress(FileNotFoundError):
-                self.fs.rm(f"{self._folder(upload_id)}/{name}")
+    def _drop_marker(self, upload_id: str, index: int) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm(f"{self._folder(upload_id)}/{index}{MARKER}")
 
     def delete(self, upload_id: str) -> None:
         """Remove a session and whatever it received (markers first, the meta last)."""

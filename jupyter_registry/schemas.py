@@ -663,10 +663,15 @@ class UploadStatus(_Response):
 
 
 class CommitUpload(_Request):
-    """Every chunk's SHA-256 and the whole file's, as the client hashed them while sending."""
+    """Every chunk's SHA-256 as the client hashed it while sending, and the file's if known.
+
+    The chunks' hashes prove the server holds what the client read; the
+    server hashes the joined file itself, and refuses it if ``sha256`` is
+    given and differs.
+    """
 
     chunks: list[Sha256] = Field(max_length=MAX_CHUNKS)
-    sha256: Sha256
+    sha256: Sha256 | None = None
 
 
 class BundleVersion(_Request):

@@ -258,7 +258,7 @@ def test_an_upload_resumes_after_a_dropped_connection(
     sent: list[int] = []
     blob = client.upload_file(source / "big.bin", sent.append)
     puts = [int(path.rsplit("/", 1)[1]) for method, path in proxy.requests if method == "PUT"]
-    assert puts == [0, 1, 2, 2, 3, 4], "only the chunk that was cut is sent again"
+    assert sorted(puts) == [0, 1, 2, 2, 3, 4], "only the chunk that was cut is sent again"
     assert sum(1 for method, path in proxy.requests if method == "GET") == 1  # what the server has
     assert (blob.sha256, blob.size) == (hashlib.sha256(payload).hexdigest(), len(payload))
     assert sum(sent) == len(payload)  # the progress bar takes back the cut chunk's bytes
@@ -285,11 +285,10 @@ def test_a_chunk_that_differs_from_what_was_sent_is_asked_for_again(
     assert [c.index for c in client.get_upload(status.upload_id).chunks] == [1]
     client.session.put(f"{url}0", data=b"abcd", timeout=30).raise_for_status()
     with pytest.raises(ValidationError, match="sha256"):
-        wrong = [hashlib.sha256(b"abcd").hexdigest(), claimed[1]]
-        client.commit_upload(status.upload_id, CommitUpload(chunks=wrong, sha256=claimed[0]))
+        right = [hashlib.sha256(b"abcd").hexdigest(), claimed[1]]
+        client.commit_upload(status.upload_id, CommitUpload(chunks=right, sha256=claimed[0]))
     assert server.service.blob_size(whole) is None
-    real = [hashlib.sha256(b"abcd").hexdigest(), claimed[1]]
-    blob = client.commit_upload(status.upload_id, CommitUpload(chunks=real, sha256=whole))
+    blob = client.commit_upload(status.upload_id, CommitUpload(chunks=right))
     assert (blob.sha256, blob.size) == (whole, 6)
     with pytest.raises(NotFoundError):
         client.get_upload(status.upload_id)

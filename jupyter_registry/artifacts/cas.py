@@ -194,8 +194,10 @@ class BlobStore(abc.ABC):
         """Store part ``index`` of a file arriving in parts (bytes ``offset`` on): sha256, size.
 
         The part must be exactly ``length`` bytes, or nothing of it is kept.
-        Here each part is a file of its own in ``folder``; a local store
-        writes them all into one file instead (no copy when they are joined).
+        Each part is a file of its own in ``folder``, written as any blob is
+        (on a local disk, bypassing the page cache): writing the parts in
+        place in one file instead goes through the page cache, which costs
+        more than joining them afterwards, and a one-part file is renamed.
         """
         with self.staged(within(stream, length)) as (tmp, sha256, size):
             if size != length:
@@ -204,23 +206,24 @@ class BlobStore(abc.ABC):
         return sha256, size
 
     def join_parts(
-        self, folder: str, count: int, size: int, sha256: str, proven: bool = False
+        self, folder: str, count: int, size: int, expected: str | None, known: str | None
     ) -> BlobInfo:
-        """Store the file made of ``count`` parts of ``folder``, if it hashes to ``sha256``.
+        """Store the file made of ``count`` parts of ``folder``; refused unless it hashes to
+        ``expected`` (when given).
 
-        ``proven``: the parts are already known to hash to ``sha256`` (one
-        part, checked as it was written), so it is not hashed again.
+        ``known`` is the file's hash when it is already known (one part,
+        hashed as it was written), so it is not hashed again.
         """
-        if proven and count == 1:
-            self.commit_file(f"{folder}/0", sha256, size)
-            return BlobInfo(sha256=sha256, size=size)
+        if known is not None and count == 1:
+            self.commit_file(f"{folder}/0", known, size)
+            return BlobInfo(sha256=known, size=size)
 
         def parts() -> Iterator[bytes]:
             for index in range(count):
                 with self.fs.open(f"{folder}/{index}", "rb") as handle:
                     yield from chunks_of(handle)
 
-        return self.put(parts(), sha256, size)
+        return self.put(parts(), expected, size)
 
     def _write_hashed(self, chunks: Iterable[bytes], write: Write) -> tuple[str, int]:
         """Write every chunk while the hashing thread hashes it; their sha256 and total size.

@@ -20,15 +20,15 @@ import hashlib
 import os
 import shutil
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, wait
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import ConflictError, StorageError, ValidationError
+from ..errors import ConflictError, StorageError
 from ..schemas import BlobInfo
-from .cas import Files, Progress, Write, within
+from .cas import Files, Progress, Write
 from .fsspec_store import FsspecBlobStore
 from .localfiles import SourceChanged, copy_range, hash_range, new_file, start_writeback
 
@@ -139,59 +139,6 @@ class LocalBlobStore(FsspecBlobStore):
         if (after.st_size, after.st_mtime_ns) != (size, before.st_mtime_ns):
             raise SourceChanged("it was modified")
         return digest.hexdigest(), size
-
-    def write_part(
-        self, folder: str, index: int, offset: int, length: int, stream: Iterable[bytes]
-    ) -> tuple[str, int]:
-        """Write the part in place in the folder's one ``data`` file, hashing it as written.
-
-        Joining the parts is then a rename, not a copy of the whole file.
-        """
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        target = os.open(f"{folder}/data", os.O_WRONLY | os.O_CREAT, 0o666)
-        position = offset
-
-        def write(chunk: bytes) -> None:
-            nonlocal position
-            view = memoryview(chunk)
-            while view:
-                written = os.pwrite(target, view, position)
-                view, position = view[written:], position + written
-            start_writeback(target, position - len(chunk), len(chunk))
-
-        try:
-            sha256, size = self._write_hashed(within(stream, length), write)
-            if size != length:
-                raise ValidationError(f"part {index} must be {length} bytes, got {size}")
-            os.fdatasync(target)
-        except OSError as exc:
-            raise StorageError(f"cannot write to the artifact store {self.uri}: {exc}") from None
-        finally:
-            os.close(target)
-        return sha256, size
-
-    def join_parts(
-        self, folder: str, count: int, size: int, sha256: str, proven: bool = False
-    ) -> BlobInfo:
-        """Hash the ``data`` file the parts were written into (unless proven), then rename it."""
-        data = f"{folder}/data"
-        if count == 0:
-            return self.put([], sha256, size)
-        if proven:
-            self.commit_file(data, sha256, size)
-            return BlobInfo(sha256=sha256, size=size)
-        digest = hashlib.sha256()
-        with open(data, "rb") as handle:
-            held = os.fstat(handle.fileno()).st_size
-            if held != size:
-                raise ValidationError(f"the parts hold {held} bytes, not {size}")
-            hash_range(digest, handle.fileno(), 0, size)
-        if digest.hexdigest() != sha256:
-            raise ValidationError(
-                f"upload does not match its sha256: expected {sha256}, got {digest.hexdigest()}"
-            )
-        self.commit_file(data, sha256, size)
-        return BlobInfo(sha256=sha256, size=size)
 
     @contextlib.contextmanager
     def _writing(self, tmp: str) -> Iterator[Write]:

@@ -1,8 +1,7 @@
 """Resumable uploads: a file's bytes arriving in chunks, kept beside the store's temporary files.
 
 An upload session lives under ``<root>/uploads/<id>/``: ``meta`` (the file's
-size and chunk size), the chunks' bytes (as the store keeps parts: one file
-per chunk, or on a local disk all in one file at their offsets, see
+size and chunk size), each chunk's bytes (``<index>``, see
 :meth:`~jupyter_registry.artifacts.cas.BlobStore.write_part`) and, written
 only once a chunk is complete and durable, its marker (``<index>.sha256``)
 with its hash as received. The markers are what the server holds: a chunk
@@ -11,10 +10,10 @@ again. Nothing here needs a database table, and any store's filesystem
 (local or fsspec) can hold it.
 
 Committing checks every chunk against the hash the client computed while
-sending it, then stores the whole under the SHA-256 the client gives, after
-hashing the joined bytes to check it (a single chunk's hash already is the
-whole's). Sessions nobody finishes are removed by garbage collection once
-untouched for the grace period.
+sending it, then stores the whole under its SHA-256, hashed here from the
+joined bytes (a single chunk's hash already is the whole's), and checked
+against the client's when it sends one. Sessions nobody finishes are
+removed by garbage collection once untouched for the grace period.
 """
 
 from __future__ import annotations
@@ -105,12 +104,13 @@ class UploadSessions:
         self._write_small(marker, info.model_dump_json().encode())
         return info
 
-    def commit(self, upload_id: str, hashes: list[str], sha256: str) -> BlobInfo:
+    def commit(self, upload_id: str, hashes: list[str], sha256: str | None) -> BlobInfo:
         """Store the whole file once every chunk is here and matches the client's hash of it.
 
         A chunk that arrived different from what the client sent is dropped,
         so the status asks for it again, and the upload stays open. The
-        assembled file must hash to ``sha256``, or nothing is stored.
+        joined bytes are hashed here (the client's chunk hashes already prove
+        they are what it read), and, given ``sha256``, must match it.
         """
         size, chunk_size = self._meta(upload_id)
         count = -(-size // chunk_size)
@@ -128,8 +128,8 @@ class UploadSessions:
                 f"chunks {damaged[:20]} of upload {upload_id} differ from what was sent; "
                 "send them again"
             )
-        proven = count == 1 and hashes[0] == sha256  # the one chunk's hash is the whole's
-        info = self.blobs.join_parts(self._folder(upload_id), count, size, sha256, proven)
+        known = received[0].sha256 if count == 1 else None  # one chunk: its hash is the whole's
+        info = self.blobs.join_parts(self._folder(upload_id), count, size, sha256, known)
         self.delete(upload_id)
         return info
 

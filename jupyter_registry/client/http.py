@@ -24,9 +24,10 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -68,8 +69,8 @@ from ..schemas import (
 from .protocol import Progress, VersionKey
 from .transfer import (
     CHUNK_BYTES,
+    EMPTY_SHA256,
     ChunkReader,
-    Digest,
     UploadedHashes,
     check_chunk,
     encode_bundle,
@@ -82,6 +83,7 @@ CHUNK = 4 * 1024 * 1024
 TIMEOUT = (10, 600)
 CALL_TIMEOUT = urllib3.Timeout(connect=TIMEOUT[0], read=TIMEOUT[1])
 POOL_SIZE = 8
+CHUNK_STREAMS = 2
 RESUME_ATTEMPTS = 3
 RESUME_GRAIN = 1024 * 1024  # a dropped download resumes from the last whole MiB received
 
@@ -294,7 +296,8 @@ class HttpClient:
                 progress(size)
             return BlobInfo(sha256=known, size=size)
         blob = self._send_file(path, size, progress)
-        self._uploaded.remember(key, blob.sha256)
+        if file_key(path) == key:  # unchanged while it was read: the hash is its content's
+            self._uploaded.remember(key, blob.sha256)
         return blob
 
     def _stored_size(self, sha256: str) -> int | None:
@@ -307,27 +310,25 @@ class HttpClient:
         return int(head.headers.get("Content-Length", -1))
 
     def _send_file(self, path: Path, size: int, progress: Progress | None) -> BlobInfo:
-        """Send a file through an upload session, chunk by chunk, hashing as it goes."""
+        """Send a file through an upload session, chunk by chunk, hashing each as it goes.
+
+        A file of one chunk is its own chunk: the server stores it under the
+        hash both sides computed; a longer one the server hashes once joined.
+        """
         status = self.start_upload(StartUpload(size=size, chunk_size=self.chunk_size))
         count = -(-size // status.chunk_size)
-        whole = hashlib.sha256()
-        hashes = []
-        with open(path, "rb") as handle:
-            for index in range(count):
-                chunk_sha256, whole = self._send_chunk(status, index, handle, whole, progress)
-                hashes.append(chunk_sha256)
-        commit = CommitUpload(chunks=hashes, sha256=whole.hexdigest())
+        # Two chunks in flight: one is sent while the server finishes (syncs) the other.
+        with ThreadPoolExecutor(min(CHUNK_STREAMS, count) or 1) as streams:
+            sent = streams.map(lambda i: self._send_chunk(status, i, path, progress), range(count))
+            hashes = list(sent)
+        whole = hashes[0] if count == 1 else EMPTY_SHA256 if count == 0 else None
+        commit = CommitUpload(chunks=hashes, sha256=whole)
         return self.commit_upload(status.upload_id, commit)
 
     def _send_chunk(
-        self,
-        status: UploadStatus,
-        index: int,
-        handle: BinaryIO,
-        whole: Digest,
-        progress: Progress | None,
-    ) -> tuple[str, Digest]:
-        """Send chunk ``index``, resuming a dropped connection: its sha256, the whole's so far.
+        self, status: UploadStatus, index: int, path: Path, progress: Progress | None
+    ) -> str:
+        """Send chunk ``index``, resuming a dropped connection; its sha256.
 
         After a drop the server is asked what it holds: a chunk that did
         arrive (only its answer was lost) is hashed here from disk, not sent again.
@@ -335,33 +336,30 @@ class HttpClient:
         offset = index * status.chunk_size
         length = min(status.chunk_size, status.size - offset)
         url = self.base + operation("put_chunk").url(status.upload_id, index)
-        for attempt in range(RESUME_ATTEMPTS + 1):
-            handle.seek(offset)
-            hashed = whole.copy()
-            # A file of one chunk is its own chunk: hashed once.
-            digests = [hashed] if length == status.size else [hashed, hashlib.sha256()]
-            body = ChunkReader(handle, length, digests, progress)
-            try:
-                response = self.session.put(url, data=body, timeout=TIMEOUT)
-            except requests.RequestException as exc:
-                body.take_back()
-                if attempt == RESUME_ATTEMPTS:
-                    raise self._unreachable(exc) from None
-                held = {c.index: c for c in self.get_upload(status.upload_id).chunks}
-                if index in held and held[index].size == length:
-                    hashed = whole.copy()
-                    digests = [hashed] if length == status.size else [hashed, hashlib.sha256()]
-                    hash_range(handle, offset, length, digests)
-                    if held[index].sha256 == digests[-1].hexdigest():
-                        if progress is not None:
-                            progress(length)
-                        return digests[-1].hexdigest(), hashed
-                continue
-            if response.status_code >= 400:
-                raise self._error(response.status_code, response.content, response.reason)
-            chunk_sha256 = digests[-1].hexdigest()
-            check_chunk(ChunkInfo.model_validate_json(response.content), chunk_sha256, length)
-            return chunk_sha256, hashed
+        with open(path, "rb") as handle, ThreadPoolExecutor(1) as hasher:
+            for attempt in range(RESUME_ATTEMPTS + 1):
+                handle.seek(offset)
+                body = ChunkReader(handle, length, hasher, progress)
+                try:
+                    response = self.session.put(url, data=body, timeout=TIMEOUT)
+                except requests.RequestException as exc:
+                    body.take_back()
+                    if attempt == RESUME_ATTEMPTS:
+                        raise self._unreachable(exc) from None
+                    held = {c.index: c for c in self.get_upload(status.upload_id).chunks}
+                    if index in held and held[index].size == length:
+                        digest = hashlib.sha256()
+                        hash_range(handle, offset, length, digest)
+                        if held[index].sha256 == digest.hexdigest():
+                            if progress is not None:
+                                progress(length)
+                            return digest.hexdigest()
+                    continue
+                if response.status_code >= 400:
+                    raise self._error(response.status_code, response.content, response.reason)
+                sha256 = body.sha256()
+                check_chunk(ChunkInfo.model_validate_json(response.content), sha256, length)
+                return sha256
         raise AssertionError("unreachable")
 
     def start_upload(self, request: StartUpload) -> UploadStatus:

@@ -3,8 +3,11 @@
 A file is read once. Its bytes are hashed as they are sent into an upload
 session (``POST uploads``), one chunk per request, each chunk's SHA-256 as
 received answered by the server and compared with the client's own; the
-commit then sends every chunk's hash and the whole file's, and the server
-stores the file only if its own hash of the assembled bytes agrees. A
+commit sends every chunk's hash again for the server to check, so the
+stored bytes are the ones the client read, end to end. The server then
+stores the file under its own hash of the joined bytes (a one-chunk file's
+hash is its chunk's, which both sides computed). Each byte is hashed once
+by the client, and once (one chunk) or twice (several) by the server. A
 connection that drops mid-chunk is resumed: the client asks the server what
 it holds (``GET uploads/{id}``) and sends only the chunks it lacks.
 
@@ -28,6 +31,7 @@ import os
 import threading
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import quote
@@ -45,6 +49,7 @@ from .protocol import Progress
 #: Files over this are sent in several chunks, each resumable on its own.
 CHUNK_BYTES = 64 * 1024 * 1024
 READ_BYTES = 4 * 1024 * 1024
+EMPTY_SHA256 = hashlib.sha256().hexdigest()
 FileKey = tuple[int, int, int, int]
 
 
@@ -79,21 +84,22 @@ class UploadedHashes:
 
 
 class ChunkReader:
-    """One chunk of an open file as a request body: hashed and counted as it is read.
+    """One chunk of an open file as a request body: hashed and counted as it is sent.
 
     ``requests`` sends a body with a length as Content-Length and reads it
     in small pieces; this hands back at least :data:`READ_BYTES` per read.
+    Each piece is hashed on ``hasher`` (one thread, so in order) while the
+    caller sends it: hashing releases the GIL, so the file costs
+    max(hash, send) rather than their sum. At most one piece waits to be hashed.
     """
 
     def __init__(
-        self,
-        handle: BinaryIO,
-        length: int,
-        digests: Sequence[Digest],
-        progress: Progress | None,
+        self, handle: BinaryIO, length: int, hasher: Executor, progress: Progress | None
     ) -> None:
-        self.handle, self.left, self.digests, self.progress = handle, length, digests, progress
+        self.handle, self.left, self.hasher, self.progress = handle, length, hasher, progress
         self.length = length
+        self.digest = hashlib.sha256()
+        self.hashing: Future[None] | None = None
         self.sent = 0
 
     def __len__(self) -> int:
@@ -103,26 +109,34 @@ class ChunkReader:
         want = READ_BYTES if n is None or n < 0 else max(n, READ_BYTES)
         data = self.handle.read(min(want, self.left))
         self.left -= len(data)
-        for digest in self.digests:
-            digest.update(data)
+        if self.hashing is not None:
+            self.hashing.result()
+        self.hashing = self.hasher.submit(self.digest.update, data)
         self.sent += len(data)
         if data and self.progress is not None:
             self.progress(len(data))
         return data
 
+    def sha256(self) -> str:
+        """The hash of what was read, once the last piece is hashed."""
+        if self.hashing is not None:
+            self.hashing.result()
+        return self.digest.hexdigest()
+
     def take_back(self) -> None:
         """The chunk did not arrive: un-count its bytes from the progress bar."""
+        if self.hashing is not None:
+            self.hashing.result()  # the hasher must be done with this chunk's pieces
         if self.sent and self.progress is not None:
             self.progress(-self.sent)
         self.sent = 0
 
 
-def hash_range(handle: BinaryIO, offset: int, length: int, digests: Sequence[Digest]) -> None:
+def hash_range(handle: BinaryIO, offset: int, length: int, digest: Digest) -> None:
     """Hash ``length`` bytes at ``offset``: a chunk the server got before a drop."""
     handle.seek(offset)
     while length > 0 and (data := handle.read(min(READ_BYTES, length))):
-        for digest in digests:
-            digest.update(data)
+        digest.update(data)
         length -= len(data)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 from jupyter_proc import ThreadedJupyter
+from test_client_resume import FlakyProxy
 
 from jupyter_registry import Registry
 from jupyter_registry.api import API_PREFIX, BUNDLE_MAX_BYTES
@@ -40,33 +41,22 @@ REQUEST_LINE = re.compile(
 )
 
 
-class CuttingProxy:
-    """A TCP proxy that records API requests and can cut one upload after ``cut_after`` bytes."""
+class CuttingProxy(FlakyProxy):
+    """A TCP proxy that records API requests and can cut one request after ``cut_after`` bytes."""
 
     def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
         self.requests: list[tuple[str, str]] = []
         self.cut_after: int | None = None
         self.cut_when = re.compile(b"")
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(target, after=0, cuts=0)
 
     def arm(self, cut_after: int, when: bytes) -> None:
         """Cut the next request matching ``when`` (a regex) after that many bytes of it."""
         self.cut_after, self.cut_when = cut_after, re.compile(when)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            threading.Thread(target=self._upload, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
-
-    def _upload(self, client: socket.socket, upstream: socket.socket) -> None:
+    def _requests(
+        self, client: socket.socket, upstream: socket.socket, armed: threading.Event
+    ) -> None:
         forwarded = 0
         cutting: int | None = None
         with contextlib.suppress(OSError):
@@ -81,22 +71,6 @@ class CuttingProxy:
                 forwarded += len(data)
                 upstream.sendall(data)
         self._close(client, upstream)
-
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        self._close(source, sink)
-
-    @staticmethod
-    def _close(*sockets: socket.socket) -> None:
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 @pytest.fixture
@@ -270,63 +244,63 @@ def test_an_upload_resumes_after_a_dropped_connection(
     _same_files(source, checkpoint.download(tmp_path / "out"))
 
 
+def _six_bytes(server: ThreadedJupyter, proxy: CuttingProxy) -> tuple[HttpClient, str, str]:
+    """A client, and an upload of 6 bytes in chunks of 4 with the URL of its chunks."""
+    client = _client(server, proxy, 4)
+    upload_id = client.start_upload(StartUpload(size=6, chunk_size=4)).upload_id
+    return client, upload_id, f"{client.base}uploads/{upload_id}/chunks/"
+
+
 def test_a_chunk_that_differs_from_what_was_sent_is_asked_for_again(
     server: ThreadedJupyter, proxy: CuttingProxy
 ) -> None:
-    client = _client(server, proxy, 4)
-    status = client.start_upload(StartUpload(size=6, chunk_size=4))
-    url = f"{client.base}uploads/{status.upload_id}/chunks/"
+    client, upload_id, url = _six_bytes(server, proxy)
     for index, data in enumerate([b"abcd", b"ef"]):
         client.session.put(f"{url}{index}", data=data, timeout=30).raise_for_status()
     claimed = [hashlib.sha256(b"abcX").hexdigest(), hashlib.sha256(b"ef").hexdigest()]
     whole = hashlib.sha256(b"abcdef").hexdigest()
     with pytest.raises(ValidationError, match=r"chunks \[0\]"):
-        client.commit_upload(status.upload_id, CommitUpload(chunks=claimed, sha256=whole))
-    assert [c.index for c in client.get_upload(status.upload_id).chunks] == [1]
+        client.commit_upload(upload_id, CommitUpload(chunks=claimed, sha256=whole))
+    assert [c.index for c in client.get_upload(upload_id).chunks] == [1]
     client.session.put(f"{url}0", data=b"abcd", timeout=30).raise_for_status()
     with pytest.raises(ValidationError, match="sha256"):
         right = [hashlib.sha256(b"abcd").hexdigest(), claimed[1]]
-        client.commit_upload(status.upload_id, CommitUpload(chunks=right, sha256=claimed[0]))
+        client.commit_upload(upload_id, CommitUpload(chunks=right, sha256=claimed[0]))
     assert server.service.blob_size(whole) is None
-    blob = client.commit_upload(status.upload_id, CommitUpload(chunks=right))
+    blob = client.commit_upload(upload_id, CommitUpload(chunks=right))
     assert (blob.sha256, blob.size) == (whole, 6)
     with pytest.raises(NotFoundError):
-        client.get_upload(status.upload_id)
+        client.get_upload(upload_id)
 
 
 def test_a_chunk_of_the_wrong_length_is_not_kept(
     server: ThreadedJupyter, proxy: CuttingProxy
 ) -> None:
-    client = _client(server, proxy, 4)
-    status = client.start_upload(StartUpload(size=6, chunk_size=4))
-    url = f"{client.base}uploads/{status.upload_id}/chunks/"
+    client, upload_id, url = _six_bytes(server, proxy)
     assert client.session.put(f"{url}0", data=b"abc", timeout=30).status_code == 400
     assert client.session.put(f"{url}2", data=b"ab", timeout=30).status_code == 400
-    assert client.get_upload(status.upload_id).chunks == []
+    assert client.get_upload(upload_id).chunks == []
 
 
 def test_abandoned_uploads_are_collected(server: ThreadedJupyter, proxy: CuttingProxy) -> None:
-    client = _client(server, proxy, 4)
-    status = client.start_upload(StartUpload(size=6, chunk_size=4))
-    client.session.put(
-        f"{client.base}uploads/{status.upload_id}/chunks/0", data=b"abcd", timeout=30
-    ).raise_for_status()
+    client, upload_id, url = _six_bytes(server, proxy)
+    client.session.put(f"{url}0", data=b"abcd", timeout=30).raise_for_status()
     Registry(client=client).gc(timedelta(hours=1))
-    assert len(client.get_upload(status.upload_id).chunks) == 1  # younger than the grace period
+    assert len(client.get_upload(upload_id).chunks) == 1  # younger than the grace period
     Registry(client=client).gc(timedelta(0))
     with pytest.raises(NotFoundError):
-        client.get_upload(status.upload_id)
+        client.get_upload(upload_id)
 
 
 def test_upload_sessions_on_an_fsspec_store(tmp_path: Path) -> None:
     """The sessions use only the store's filesystem calls: an object store holds them too."""
     blobs = open_blob_store("memory://transfer-test/store")
     sessions = UploadSessions(blobs)
-    status = sessions.start(10, 4)
+    upload_id = sessions.start(10, 4).upload_id
     for index, data in [(2, b"ij"), (0, b"abcd"), (1, b"efgh")]:
-        sessions.write_chunk(status.upload_id, index, [data])
-    hashes = [c.sha256 for c in sessions.status(status.upload_id).chunks]
-    blob = sessions.commit(status.upload_id, hashes, hashlib.sha256(b"abcdefghij").hexdigest())
+        sessions.write_chunk(upload_id, index, [data])
+    hashes = [c.sha256 for c in sessions.status(upload_id).chunks]
+    blob = sessions.commit(upload_id, hashes, hashlib.sha256(b"abcdefghij").hexdigest())
     assert b"".join(blobs.read(blob.sha256, blob.size)) == b"abcdefghij"
     with pytest.raises(NotFoundError):
-        sessions.status(status.upload_id)
+        sessions.status(upload_id)

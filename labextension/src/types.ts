@@ -311,11 +311,15 @@ export interface CollectGarbage {
 }
 
 /**
- * Every chunk's SHA-256 and the whole file's, as the client hashed them while sending.
+ * Every chunk's SHA-256 as the client hashed it while sending, and the file's if known.
+ *
+ * The chunks' hashes prove the server holds what the client read; the
+ * server hashes the joined file itself, and refuses it if ``sha256`` is
+ * given and differs.
  */
 export interface CommitUpload {
   chunks: Array<string>;
-  sha256: string;
+  sha256?: string | null;
 }
 
 /**

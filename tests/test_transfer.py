@@ -140,7 +140,9 @@ def test_a_big_checkpoint_falls_back_to_uploads(
     registry: Registry, proxy: CuttingProxy, tmp_path: Path
 ) -> None:
     model = registry.create_model("big")
-    source = _folder(tmp_path / "big", {"a.bin": BUNDLE_MAX_BYTES // 2, "b.bin": BUNDLE_MAX_BYTES})
+    source = _folder(
+        tmp_path / "big", {"a.bin": BUNDLE_MAX_BYTES // 2, "b.bin": BUNDLE_MAX_BYTES, "empty": 0}
+    )
     proxy.requests.clear()
     version = model.save_version(source)
     verbs = {(method, path.split("/")[0]) for method, path in proxy.requests}

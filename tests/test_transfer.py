@@ -147,6 +147,7 @@ def test_a_big_checkpoint_falls_back_to_uploads(
     version = model.save_version(source)
     verbs = {(method, path.split("/")[0]) for method, path in proxy.requests}
     assert ("POST", "bundles") not in verbs
+    assert ("HEAD", "blobs") not in verbs  # hashed while sent: no "have you got it?" first
     assert {("POST", "uploads"), ("PUT", "uploads"), ("POST", "checkpoints")} <= verbs
     _same_files(source, version.download(tmp_path / "out"))
 

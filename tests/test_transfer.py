@@ -307,3 +307,26 @@ def test_upload_sessions_on_an_fsspec_store(tmp_path: Path) -> None:
     assert b"".join(blobs.read(blob.sha256, blob.size)) == b"abcdefghij"
     with pytest.raises(NotFoundError):
         sessions.status(upload_id)
+
+
+def test_the_register_version_magic_sends_a_small_checkpoint_in_one_request(
+    server: ThreadedJupyter,
+    proxy: CuttingProxy,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from IPython import get_ipython
+    from IPython.testing.globalipapp import start_ipython
+
+    monkeypatch.setenv("JUPYTER_REGISTRY_SERVER", f"http://127.0.0.1:{proxy.port}/")
+    monkeypatch.setenv("JUPYTER_REGISTRY_TOKEN", server.token)
+    for name in ("JUPYTER_REGISTRY_DATABASE", "JUPYTER_REGISTRY_ARTIFACTS"):
+        monkeypatch.delenv(name, raising=False)
+    shell = start_ipython() or get_ipython()  # one shell per test session
+    shell.run_line_magic("load_ext", "jupyter_registry")
+    Registry(server=f"http://127.0.0.1:{proxy.port}/", token=server.token).create_model("mag")
+    source = _folder(tmp_path / "export", {"weights.bin": 2048})
+    proxy.requests.clear()
+    version = shell.run_line_magic("register_version", f"mag {source} --alias staging")
+    assert proxy.requests == [("GET", "models/mag"), ("POST", "bundles")]
+    assert (version.version, version.info.aliases) == (1, ["staging"])

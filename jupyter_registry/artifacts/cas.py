@@ -189,15 +189,14 @@ class BlobStore(abc.ABC):
         self._place(tmp, final)
 
     def write_part(
-        self, folder: str, index: int, offset: int, length: int, stream: Iterable[bytes]
+        self, folder: str, index: int, part_size: int, length: int, stream: Iterable[bytes]
     ) -> tuple[str, int]:
-        """Store part ``index`` of a file arriving in parts (bytes ``offset`` on): sha256, size.
+        """Store part ``index`` (of ``part_size``-byte parts) of a file arriving in parts.
 
-        The part must be exactly ``length`` bytes, or nothing of it is kept.
-        Each part is a file of its own in ``folder``, written as any blob is
-        (on a local disk, bypassing the page cache): writing the parts in
-        place in one file instead goes through the page cache, which costs
-        more than joining them afterwards, and a one-part file is renamed.
+        The part must be exactly ``length`` bytes, or nothing of it is kept;
+        its sha256 and size are returned. Here each part is a file of its
+        own in ``folder``, joined at :meth:`join_parts`; a local store writes
+        the parts in place in one file where it can.
         """
         with self.staged(within(stream, length)) as (tmp, sha256, size):
             if size != length:

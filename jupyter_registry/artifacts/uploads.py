@@ -93,7 +93,7 @@ class UploadSessions:
         self._drop_marker(upload_id, index)  # until the new bytes are all in
         try:
             sha256, _ = self.blobs.write_part(
-                self._folder(upload_id), index, offset, length, stream
+                self._folder(upload_id), index, chunk_size, length, stream
             )
         except ValidationError as exc:
             raise ValidationError(

@@ -19,10 +19,13 @@ removed by garbage collection once untouched for the grace period.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
+import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ..errors import NotFoundError, ValidationError
 from ..schemas import MAX_CHUNKS, BlobInfo, ChunkInfo, UploadStatus
@@ -38,6 +41,29 @@ class UploadSessions:
         self.blobs = blobs
         self.fs = blobs.fs
         self.base = f"{blobs.root}/uploads"
+        #: Per upload whose chunks arrived in order in this process: the next chunk's
+        #: index and the hash of everything before it, so commit need not hash again.
+        self._running: dict[str, tuple[int, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _follow(self, upload_id: str, index: int) -> Any | None:
+        """The running hash to extend with chunk ``index``, if it is the next one in order.
+
+        A chunk sent again that the running hash already covers breaks the chain.
+        """
+        with self._lock:
+            following, digest = self._running.get(upload_id, (0, None))
+            if index == following:
+                return digest.copy() if digest is not None else hashlib.sha256()
+            if index < following:
+                self._running.pop(upload_id, None)
+            return None
+
+    def _followed(self, upload_id: str, index: int, digest: Any) -> None:
+        with self._lock:
+            following, _ = self._running.get(upload_id, (0, None))
+            if following == index:
+                self._running[upload_id] = (index + 1, digest)
 
     def _folder(self, upload_id: str) -> str:
         return f"{self.base}/{upload_id}"
@@ -91,6 +117,9 @@ class UploadSessions:
         offset = index * chunk_size
         length = min(chunk_size, size - offset)
         self._drop_marker(upload_id, index)  # until the new bytes are all in
+        running = self._follow(upload_id, index)
+        if running is not None:
+            stream = _teed(stream, running)
         try:
             sha256, _ = self.blobs.write_part(
                 self._folder(upload_id), index, chunk_size, length, stream
@@ -102,6 +131,8 @@ class UploadSessions:
         info = ChunkInfo(index=index, size=length, sha256=sha256)
         marker = f"{self._folder(upload_id)}/{index}{MARKER}"
         self._write_small(marker, info.model_dump_json().encode())
+        if running is not None:
+            self._followed(upload_id, index, running)
         return info
 
     def commit(self, upload_id: str, hashes: list[str], sha256: str | None) -> BlobInfo:
@@ -124,11 +155,18 @@ class UploadSessions:
         for index in damaged:
             self._drop_marker(upload_id, index)
         if damaged:
+            with self._lock:
+                self._running.pop(upload_id, None)
+        if damaged:
             raise ValidationError(
                 f"chunks {damaged[:20]} of upload {upload_id} differ from what was sent; "
                 "send them again"
             )
-        known = received[0].sha256 if count == 1 else None  # one chunk: its hash is the whole's
+        with self._lock:
+            following, digest = self._running.pop(upload_id, (0, None))
+        known = digest.hexdigest() if following == count and digest is not None else None
+        if count == 1:
+            known = received[0].sha256  # one chunk: its hash is the whole's
         info = self.blobs.join_parts(self._folder(upload_id), count, size, sha256, known)
         self.delete(upload_id)
         return info
@@ -163,6 +201,13 @@ class UploadSessions:
             with contextlib.suppress(NotFoundError):
                 self.delete(upload_id)
         return len(stale)
+
+
+def _teed(stream: Iterable[bytes], digest: Any) -> Iterator[bytes]:
+    """The stream's chunks, each also fed to ``digest`` (on the thread that reads them)."""
+    for chunk in stream:
+        digest.update(chunk)
+        yield chunk
 
 
 def _on_local_disk(fs: Files) -> bool:

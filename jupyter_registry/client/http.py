@@ -83,7 +83,7 @@ CHUNK = 4 * 1024 * 1024
 TIMEOUT = (10, 600)
 CALL_TIMEOUT = urllib3.Timeout(connect=TIMEOUT[0], read=TIMEOUT[1])
 POOL_SIZE = 8
-CHUNK_STREAMS = 2
+CHUNK_STREAMS = 1
 RESUME_ATTEMPTS = 3
 RESUME_GRAIN = 1024 * 1024  # a dropped download resumes from the last whole MiB received
 
@@ -317,7 +317,7 @@ class HttpClient:
         """
         status = self.start_upload(StartUpload(size=size, chunk_size=self.chunk_size))
         count = -(-size // status.chunk_size)
-        # Two chunks in flight: one is sent while the server finishes (syncs) the other.
+        # One chunk after the other: the server then hashes the file as it arrives.
         with ThreadPoolExecutor(min(CHUNK_STREAMS, count) or 1) as streams:
             sent = streams.map(lambda i: self._send_chunk(status, i, path, progress), range(count))
             hashes = list(sent)

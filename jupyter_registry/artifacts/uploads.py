@@ -10,9 +10,10 @@ again. Nothing here needs a database table, and any store's filesystem
 (local or fsspec) can hold it.
 
 Committing checks every chunk against the hash the client computed while
-sending it, then stores the whole under its SHA-256, hashed here from the
-joined bytes (a single chunk's hash already is the whole's), and checked
-against the client's when it sends one. Sessions nobody finishes are
+sending it, then stores the whole under its SHA-256: kept running while
+chunks arrive in order in this process (a single chunk's hash already is
+the whole's), else hashed from the joined bytes; checked against the
+client's when it sends one. Sessions nobody finishes are
 removed by garbage collection once untouched for the grace period.
 """
 

@@ -313,7 +313,7 @@ class HttpClient:
         """Send a file through an upload session, chunk by chunk, hashing each as it goes.
 
         A file of one chunk is its own chunk: the server stores it under the
-        hash both sides computed; a longer one the server hashes once joined.
+        hash both sides computed; a longer one under the server's own hash of it.
         """
         status = self.start_upload(StartUpload(size=size, chunk_size=self.chunk_size))
         count = -(-size // status.chunk_size)

@@ -29,16 +29,20 @@ from .schemas import (
     ALIAS_PATTERN,
     NAME_PATTERN,
     SHA256_PATTERN,
+    UPLOAD_ID_PATTERN,
     USER_PATTERN,
     VERSION_REF_PATTERN,
     BlobInfo,
     ChangesQuery,
     CheckName,
     CheckUser,
+    ChunkInfo,
     CollectGarbage,
+    CommitUpload,
     CompareQuery,
     CompleteDirectUpload,
     CreateCheckpoint,
+    CreatedBundle,
     CreateModel,
     DescribeCheckpoint,
     DescribeComparison,
@@ -68,16 +72,24 @@ from .schemas import (
     SearchVersionsQuery,
     SetAlias,
     SetBases,
+    StartUpload,
     TensorsQuery,
     UpdateModel,
     UpdateVersion,
+    UploadStatus,
     check_alias,
+    check_chunk_index,
     check_sha256,
+    check_upload_id,
     parse,
     parse_version_ref,
 )
 
 API_PREFIX = "registry/api/v1"
+#: A checkpoint whose files total less than this goes to the server in one request
+#: (``POST bundles``); bigger ones upload each file, then create the checkpoint.
+BUNDLE_MAX_BYTES = 8 * 1024 * 1024
+BUNDLE_MAX_FILES = 1000
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -134,6 +146,14 @@ SHA256 = PathParam(
     parse=_as_validation_error(check_sha256, ""),
 )
 CHECKPOINT_UUID = PathParam(schema={"type": "string", "minLength": 1})
+UPLOAD_ID = PathParam(
+    schema={"type": "string", "pattern": UPLOAD_ID_PATTERN},
+    parse=_as_validation_error(check_upload_id, "upload id"),
+)
+CHUNK_INDEX = PathParam(
+    schema={"type": "integer", "minimum": 0},
+    parse=_as_validation_error(check_chunk_index, "chunk index"),
+)
 USER = PathParam(
     schema={"type": "string", "pattern": USER_PATTERN},
     parse=lambda user: parse(CheckUser, {"user": user}).user,
@@ -146,6 +166,8 @@ PATH_PARAMS: dict[str, PathParam] = {
     "sha256": SHA256,
     "checkpoint_uuid": CHECKPOINT_UUID,
     "user": USER,
+    "upload_id": UPLOAD_ID,
+    "index": CHUNK_INDEX,
 }
 
 
@@ -173,6 +195,7 @@ class Operation:
     location: str | None = None
     streamed: bool = False
     raw_body: bool = False
+    body_type: str = "application/octet-stream"
     resumable: bool = False
 
     @property
@@ -535,6 +558,69 @@ OPERATIONS: tuple[Operation, ...] = (
         "A presigned GET URL (Range allowed) of a stored file",
         response=PresignedDownload,
         errors=(400, 404),
+    ),
+    # Transfers: a small checkpoint in one request, big files in resumable chunks.
+    Operation(
+        "create_bundle",
+        "POST",
+        "bundles",
+        "Create a checkpoint, and optionally register it, from its files sent in one "
+        "multipart/form-data request: a 'checkpoint' part (CreateCheckpoint JSON), an optional "
+        "'version' part (BundleVersion JSON) and one 'file' part per file, its filename the "
+        "checkpoint path; each verified against its declared sha256, all or nothing",
+        response=CreatedBundle,
+        status=201,
+        streamed=True,
+        raw_body=True,
+        body_type="multipart/form-data",
+        errors=(400, 403, 404, 409, 413),
+    ),
+    Operation(
+        "start_upload",
+        "POST",
+        "uploads",
+        "Start a resumable upload of one file's bytes, sent in chunks",
+        body=StartUpload,
+        response=UploadStatus,
+        status=201,
+        errors=(400, 403),
+        location="uploads/{upload_id}",
+    ),
+    Operation(
+        "get_upload",
+        "GET",
+        "uploads/{upload_id}",
+        "What the server holds of an upload: its verified chunks (resume by sending the others)",
+        response=UploadStatus,
+        errors=(400, 404),
+    ),
+    Operation(
+        "commit_upload",
+        "POST",
+        "uploads/{upload_id}",
+        "Finish an upload: every chunk's sha256 must match; the file is stored under its own",
+        body=CommitUpload,
+        response=BlobInfo,
+        status=201,
+        errors=(400, 403, 404),
+    ),
+    Operation(
+        "delete_upload",
+        "DELETE",
+        "uploads/{upload_id}",
+        "Abandon an upload and delete its chunks",
+        status=204,
+        errors=(400, 403, 404),
+    ),
+    Operation(
+        "put_chunk",
+        "PUT",
+        "uploads/{upload_id}/chunks/{index}",
+        "Send one chunk of an upload as the request body; answers its sha256 as received",
+        response=ChunkInfo,
+        streamed=True,
+        raw_body=True,
+        errors=(400, 403, 404, 413),
     ),
     # Maintenance, so a remote client can upgrade and clean the server's own storage.
     Operation(

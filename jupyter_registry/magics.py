@@ -125,9 +125,11 @@ class RegistryMagics(Magics):
                 f"({type(exc).__name__}: {exc})"
             ) from None
 
-    def _checkpoint(self, registry: Registry, target: Any, args: Any) -> Checkpoint:
-        hparams, metrics = args.hparams, args.metrics
-        source = {"step": args.step} if args.step is not None else None
+    @staticmethod
+    def _checkpoint_options(target: Any, args: Any) -> tuple[Any, dict[str, Any]]:
+        """What to checkpoint (a path made absolute) and the options to checkpoint it with."""
+        options: dict[str, Any] = {"hparams": args.hparams, "metrics": args.metrics}
+        options["source"] = {"step": args.step} if args.step is not None else None
         if isinstance(target, (str, os.PathLike)):
             path = Path(target).expanduser()
             if not path.exists():
@@ -135,20 +137,19 @@ class RegistryMagics(Magics):
             fmt = args.format or (
                 FORMAT_BY_SUFFIX.get(path.suffix.lower()) if path.is_file() else None
             )
-            return registry.create_checkpoint(
-                path,
-                format=fmt,
-                entrypoint=args.entrypoint,
-                hparams=hparams,
-                metrics=metrics,
-                source=source,
-            )
+            return path, {**options, "format": fmt, "entrypoint": args.entrypoint}
         if args.entrypoint or args.format:
             raise UsageError(
                 "--entrypoint and --format apply to a file or folder; "
                 f"a {type(target).__name__} is saved by its framework adapter"
             )
-        return registry.save_checkpoint(target, hparams=hparams, metrics=metrics, source=source)
+        return target, options
+
+    def _checkpoint(self, registry: Registry, target: Any, args: Any) -> Checkpoint:
+        target, options = self._checkpoint_options(target, args)
+        if isinstance(target, Path):
+            return registry.create_checkpoint(target, **options)
+        return registry.save_checkpoint(target, **options)
 
     @magic_arguments()
     @argument("model", metavar="MODEL", help="name of the model to add a version to")
@@ -303,18 +304,22 @@ class RegistryMagics(Magics):
                         f"model {args.model!r} does not exist; add --create to create it"
                     ) from None
                 model = None
+            version = {
+                "name": args.name,
+                "comment": args.comment,
+                "metadata": args.metadata,
+                "aliases": args.alias,
+                "base": bases,
+                "relation": args.relation,
+            }
+            if model is not None and existing is None:
+                # Checkpoint and version together: one request to a server when small.
+                target, options = self._checkpoint_options(target, args)
+                return model.save_version(target, **version, **options)
             checkpoint = existing or self._checkpoint(registry, target, args)
             if model is None:
                 model = registry.create_model(args.model)
-            mv = model.register_version(
-                checkpoint,
-                name=args.name,
-                comment=args.comment,
-                metadata=args.metadata,
-                aliases=args.alias,
-                base=bases,
-                relation=args.relation,
-            )
+            mv = model.register_version(checkpoint, **version)
         except RegistryError as exc:
             raise UsageError(str(exc)) from None
         return mv

@@ -889,6 +889,81 @@ class CheckUser(_Request):
     user: UserName
 
 
+# --- transfers ------------------------------------------------------------
+
+UPLOAD_ID_PATTERN = r"^[0-9a-f]{32}$"
+#: The largest chunk a resumable upload may use: one chunk is what a dropped connection loses.
+MAX_CHUNK_BYTES = 1 << 30
+MAX_CHUNKS = 1_000_000
+_UPLOAD_ID = re.compile(UPLOAD_ID_PATTERN)
+
+
+def check_upload_id(value: str) -> str:
+    if not _UPLOAD_ID.fullmatch(value):
+        raise ValueError(f"invalid upload id {value!r}: expected 32 lowercase hex digits")
+    return value
+
+
+def check_chunk_index(value: str) -> int:
+    if not value.isdigit() or len(value) > 7 or int(value) >= MAX_CHUNKS:
+        raise ValueError(f"invalid chunk index {value!r}: expected 0 to {MAX_CHUNKS - 1}")
+    return int(value)
+
+
+class StartUpload(_Request):
+    """A resumable upload of ``size`` bytes, sent in chunks of ``chunk_size`` (the last shorter)."""
+
+    size: JsonInt = Field(ge=0, le=MAX_OFFSET)
+    chunk_size: JsonInt = Field(ge=1, le=MAX_CHUNK_BYTES)
+
+
+class ChunkInfo(_Response):
+    index: int
+    size: int
+    sha256: str
+
+
+class UploadStatus(_Response):
+    """What the server holds of an upload: the client resumes by sending the other chunks."""
+
+    upload_id: str
+    size: int
+    chunk_size: int
+    chunks: list[ChunkInfo]
+
+
+class CommitUpload(_Request):
+    """Every chunk's SHA-256 as the client hashed it while sending, and the file's if known.
+
+    The chunks' hashes prove the server holds what the client read; the
+    server hashes the joined file itself, and refuses it if ``sha256`` is
+    given and differs.
+    """
+
+    chunks: list[Sha256] = Field(max_length=MAX_CHUNKS)
+    sha256: Sha256 | None = None
+
+
+class BundleVersion(_Request):
+    """The version a bundle's checkpoint becomes: a :class:`RegisterVersion` without uuid."""
+
+    model_name: ModelName
+    name: ShortText | None = None
+    comment: Text | None = None
+    metadata: Metadata = Field(default_factory=dict)
+    aliases: list[AliasName] = Field(default_factory=list)
+    bases: Bases = Field(default_factory=list)
+
+    def register(self, checkpoint_uuid: str) -> RegisterVersion:
+        fields = self.model_dump(exclude={"model_name"})
+        return RegisterVersion(checkpoint_uuid=checkpoint_uuid, **fields)
+
+
+class CreatedBundle(_Response):
+    checkpoint: DescribeCheckpoint
+    version: DescribeVersion | None = None
+
+
 # --- administration -------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from .artifacts.cache import cached_checkpoint
 from .artifacts.known_refs import KnownRefs, ref_key, refs_naming
 from .artifacts.materialize import write_checkpoint
 from .cards import CardRevision, ModelCard, export_readme, parse_card
+from .client.checkpoints import send_checkpoint
 from .client.offline import OfflineClient
 from .client.protocol import RegistryClient
 from .config import ENV_SERVER, ENV_TOKEN, RegistryConfig, token_digest
@@ -29,7 +30,7 @@ from .kernel import kernel_state
 from .policy import trusts_code
 from .progress import transfer_progress
 from .schemas import (
-    CheckpointFile,
+    BundleVersion,
     CollectGarbage,
     CompareQuery,
     CreateCheckpoint,
@@ -146,6 +147,54 @@ def _remember(checkpoint: Checkpoint) -> Checkpoint:
     if state is not None:
         state.checkpoint = checkpoint
     return checkpoint
+
+
+def _checkpoint(
+    client: RegistryClient,
+    path: str | os.PathLike[str],
+    fields: dict[str, Any],
+    version: BundleVersion | None,
+) -> tuple[Checkpoint, DescribeVersion | None]:
+    """Create a checkpoint of a file or folder, registered as ``version`` if given."""
+    from .lineage import capture_source, default_run  # asks git and packages: not for loads
+
+    captured = capture_source(fields.pop("source"))
+    request = parse(
+        CreateCheckpoint,
+        {
+            **fields,
+            "files": [],
+            "format": fields["format"] or "files",
+            "hparams": fields["hparams"] or {},
+            "metrics": fields["metrics"] or {},
+            "metadata": fields["metadata"] or {},
+            "run": fields["run"] or default_run(captured),
+            "source": captured,
+        },
+    )
+    info, registered = send_checkpoint(client, collect(path), request, version, Path(path).name)
+    return _remember(Checkpoint(client, info)), registered
+
+
+def _save(
+    client: RegistryClient, obj: Any, options: dict[str, Any], version: BundleVersion | None
+) -> tuple[Checkpoint, DescribeVersion | None]:
+    """:meth:`Registry.save_checkpoint`, registered as ``version`` if given."""
+    plain = {"framework": None, "format": None, "entrypoint": None}
+    if isinstance(obj, (str, os.PathLike)):
+        return _checkpoint(client, obj, {**plain, **options}, version)
+    adapter = adapter_for_object(obj)
+    with tempfile.TemporaryDirectory(prefix="jupyter-registry-") as folder:
+        saved = adapter.save(obj, Path(folder))
+        fields = {
+            **options,
+            "framework": saved.framework,
+            "format": saved.format,
+            "entrypoint": saved.entrypoint,
+            "hparams": {**saved.hparams, **(options["hparams"] or {})},
+            "metadata": {**saved.metadata, **(options["metadata"] or {})},
+        }
+        return _checkpoint(client, folder, fields, version)
 
 
 class _Held:
@@ -561,7 +610,53 @@ class Model(_Held):
                 "bases": base_refs(base, relation),
             },
         )
-        info = self._client.register_version(self.name, request)
+        return self._registered(self._client.register_version(self.name, request))
+
+    def save_version(
+        self,
+        obj_or_path: Any,
+        name: str | None = None,
+        comment: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        aliases: Iterable[str] = (),
+        base: BaseArg = None,
+        relation: str | None = None,
+        **checkpoint: Any,
+    ) -> ModelVersion:
+        """Checkpoint a file, folder or in-memory model and register it as the next version.
+
+        ``base`` and ``relation`` are :meth:`register_version`'s. ``checkpoint``
+        takes :meth:`Registry.create_checkpoint`'s options for a path
+        (``format``, ``entrypoint``, ``hparams``, ``metrics``, ``source``…) or
+        :meth:`Registry.save_checkpoint`'s for an object. Through a server,
+        a small checkpoint and its version are created in one request, both
+        or neither.
+        """
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        version = parse(
+            BundleVersion,
+            {
+                "model_name": self.name,
+                "name": name,
+                "comment": comment,
+                "metadata": metadata or {},
+                "aliases": list(aliases),
+                "bases": base_refs(base, relation),
+            },
+        )
+        path_options = {"framework": None, "format": None, "entrypoint": None}
+        options = {"hparams": None, "metrics": None, "metadata": None, "run": None, "source": None}
+        if isinstance(obj_or_path, (str, os.PathLike)):
+            fields = {**path_options, **options, **checkpoint}
+            _, info = _checkpoint(self._client, obj_or_path, fields, version)
+        else:
+            _, info = _save(self._client, obj_or_path, {**options, **checkpoint}, version)
+        assert info is not None
+        return self._registered(info)
+
+    def _registered(self, info: DescribeVersion) -> ModelVersion:
+        """The new version, this model's counters moved on as the server did."""
         self._info = self._info.model_copy(
             update={
                 "num_versions": self._info.num_versions + 1,
@@ -882,41 +977,13 @@ class Registry:
         run: str | None = None,
         source: dict[str, Any] | None = None,
     ) -> Checkpoint:
-        """Copy a file or folder into the registry as an immutable checkpoint."""
-        from .lineage import capture_source, default_run  # asks git and packages: not for loads
+        """Copy a file or folder into the registry as an immutable checkpoint.
 
-        captured = capture_source(source)
-        request = parse(
-            CreateCheckpoint,
-            {
-                "files": [],
-                "framework": framework,
-                "format": format or "files",
-                "entrypoint": entrypoint,
-                "hparams": hparams or {},
-                "metrics": metrics or {},
-                "metadata": metadata or {},
-                "run": run or default_run(captured),
-                "source": captured,
-            },
-        )
-        entries = collect(path)
-        total = sum(e.size for e in entries)
-        files: list[CheckpointFile] = []
-        with transfer_progress(total, f"upload {Path(path).name}") as progress:
-            for entry in entries:
-                if entry.source is None:
-                    continue
-                blob = self._client.upload_file(entry.source, progress)
-                files.append(CheckpointFile(path=entry.path, sha256=blob.sha256, size=blob.size))
-        directories = [e.path for e in entries if e.is_dir]
-        # Parsed again, not copied: the file list is checked as a whole by its schema.
-        request = parse(
-            CreateCheckpoint,
-            {**request.model_dump(), "files": files, "directories": directories},
-        )
-        info = self._client.create_checkpoint(request)
-        return _remember(Checkpoint(self._client, info))
+        Through a server, a small one (under 8 MiB of files) is one request.
+        """
+        fields = {"framework": framework, "format": format, "entrypoint": entrypoint}
+        options = {"hparams": hparams, "metrics": metrics, "metadata": metadata, "run": run}
+        return _checkpoint(self._client, path, {**fields, **options, "source": source}, None)[0]
 
     def save_checkpoint(
         self,
@@ -928,24 +995,8 @@ class Registry:
         source: dict[str, Any] | None = None,
     ) -> Checkpoint:
         """Checkpoint an in-memory model through its framework adapter (SPEC §6)."""
-        if isinstance(obj, (str, os.PathLike)):
-            return self.create_checkpoint(
-                obj, hparams=hparams, metrics=metrics, metadata=metadata, run=run, source=source
-            )
-        adapter = adapter_for_object(obj)
-        with tempfile.TemporaryDirectory(prefix="jupyter-registry-") as folder:
-            saved = adapter.save(obj, Path(folder))
-            return self.create_checkpoint(
-                folder,
-                framework=saved.framework,
-                format=saved.format,
-                entrypoint=saved.entrypoint,
-                hparams={**saved.hparams, **(hparams or {})},
-                metrics=metrics,
-                metadata={**saved.metadata, **(metadata or {})},
-                run=run,
-                source=source,
-            )
+        options = {"hparams": hparams, "metrics": metrics, "metadata": metadata, "run": run}
+        return _save(self._client, obj, {**options, "source": source}, None)[0]
 
     def get_checkpoint(self, uuid: str) -> Checkpoint:
         return Checkpoint(self._client, self._client.get_checkpoint(uuid))

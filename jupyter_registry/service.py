@@ -23,6 +23,7 @@ from one place, :meth:`RegistryService._user`.
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import time
 import uuid as uuid_lib
@@ -34,6 +35,7 @@ from . import graph
 from .artifacts import BlobStore, DirectSettings, open_blob_store
 from .artifacts.s3_store import offered
 from .artifacts.safetensors_header import read_safetensors_header
+from .artifacts.uploads import UploadSessions
 from .cards import check_card
 from .compare import compare_versions
 from .config import RegistryConfig
@@ -46,13 +48,17 @@ from .schemas import (
     AliasName,
     BaseRef,
     BlobInfo,
+    BundleVersion,
     ChangesQuery,
     CheckName,
     CheckUser,
+    ChunkInfo,
     CollectGarbage,
+    CommitUpload,
     CompareQuery,
     CompleteDirectUpload,
     CreateCheckpoint,
+    CreatedBundle,
     CreateModel,
     DescribeCheckpoint,
     DescribeComparison,
@@ -82,8 +88,10 @@ from .schemas import (
     SearchVersionsQuery,
     SetAlias,
     SetBases,
+    StartUpload,
     UpdateModel,
     UpdateVersion,
+    UploadStatus,
     VersionRef,
     check_alias,
     check_metadata,
@@ -158,6 +166,7 @@ class RegistryService:
         self.blobs = blobs
         #: Presigned transfers, when configured; only an S3 blob store can make them.
         self.direct = direct
+        self.uploads = UploadSessions(blobs)
         self.policy = policy if policy is not None else Policy.from_config(RegistryConfig())
         self.listeners: list[Listener] = []
         #: Who makes this service's calls: a server's requester (see :meth:`acting_as`),
@@ -422,35 +431,41 @@ class RegistryService:
         user = self._user()
         self.policy.check_writer(user, f"register versions of model {model_name!r}")
         with self.store.write() as tx:
-            protected = [a for a in request.aliases if self.policy.is_protected(a)]
-            if protected:
-                model = self._locked_model(tx, model_name)
-                self._check_alias(tx, model, user, protected[0], "set")
-            allocated = tx.allocate_version(model_name, user, _now())
-            if allocated is None:
-                raise _no_model(model_name)
-            if allocated.archived:
-                raise ConflictError(
-                    f"model {model_name!r} is archived; unarchive it to register versions"
-                )
-            checkpoint_id = tx.checkpoint_id(request.checkpoint_uuid)
-            if checkpoint_id is None:
-                raise _no_checkpoint(request.checkpoint_uuid)
-            bases = self._resolve_bases(tx, request.bases)
-            number = allocated.number
-            version_id = tx.insert_version(
-                allocated.model_id, number, checkpoint_id, request, user, _now()
-            )
-            tx.set_bases(version_id, bases)
-            registered = {"model": model_name, "version": number}
-            payload = {**registered, "checkpoint": request.checkpoint_uuid}
-            changes = [self._record(tx, "version.registered", payload, user)]
-            for alias in dict.fromkeys(request.aliases):
-                tx.set_alias(allocated.model_id, alias, version_id)
-                changes.append(self._record(tx, "alias.set", {**registered, "alias": alias}, user))
-            version = tx.version_by_id(version_id, model_name)
+            version, changes = self._register(tx, model_name, request, user)
         self._emit(*changes)
         return version
+
+    def _register(
+        self, tx: Transaction, model_name: str, request: RegisterVersion, user: str | None
+    ) -> tuple[DescribeVersion, list[Change]]:
+        """Register inside ``tx``: the new version and the changes to announce after commit."""
+        protected = [a for a in request.aliases if self.policy.is_protected(a)]
+        if protected:
+            model = self._locked_model(tx, model_name)
+            self._check_alias(tx, model, user, protected[0], "set")
+        allocated = tx.allocate_version(model_name, user, _now())
+        if allocated is None:
+            raise _no_model(model_name)
+        if allocated.archived:
+            raise ConflictError(
+                f"model {model_name!r} is archived; unarchive it to register versions"
+            )
+        checkpoint_id = tx.checkpoint_id(request.checkpoint_uuid)
+        if checkpoint_id is None:
+            raise _no_checkpoint(request.checkpoint_uuid)
+        bases = self._resolve_bases(tx, request.bases)
+        number = allocated.number
+        version_id = tx.insert_version(
+            allocated.model_id, number, checkpoint_id, request, user, _now()
+        )
+        tx.set_bases(version_id, bases)
+        registered = {"model": model_name, "version": number}
+        payload = {**registered, "checkpoint": request.checkpoint_uuid}
+        changes = [self._record(tx, "version.registered", payload, user)]
+        for alias in dict.fromkeys(request.aliases):
+            tx.set_alias(allocated.model_id, alias, version_id)
+            changes.append(self._record(tx, "alias.set", {**registered, "alias": alias}, user))
+        return tx.version_by_id(version_id, model_name), changes
 
     def get_version(
         self, model_name: str, ref: VersionRef | int | str | None = None
@@ -732,6 +747,26 @@ class RegistryService:
         self.check_writer("upload files")
         return self.blobs.put_file(path, progress)
 
+    def start_upload(self, request: StartUpload) -> UploadStatus:
+        """Open a resumable upload (see :mod:`~jupyter_registry.artifacts.uploads`)."""
+        self.check_writer("upload files")
+        return self.uploads.start(request.size, request.chunk_size)
+
+    def get_upload(self, upload_id: str) -> UploadStatus:
+        return self.uploads.status(upload_id)
+
+    def put_chunk(self, upload_id: str, index: int, stream: Iterable[bytes]) -> ChunkInfo:
+        """Store one chunk; the server asks :meth:`check_writer` before its first byte."""
+        return self.uploads.write_chunk(upload_id, index, stream)
+
+    def commit_upload(self, upload_id: str, request: CommitUpload) -> BlobInfo:
+        self.check_writer("upload files")
+        return self.uploads.commit(upload_id, request.chunks, request.sha256)
+
+    def delete_upload(self, upload_id: str) -> None:
+        self.check_writer("upload files")
+        self.uploads.delete(upload_id)
+
     def blob_size(self, sha256: str) -> int | None:
         """The size of stored content, or None: whether an upload can be skipped."""
         return self.blobs.size(sha256)
@@ -801,39 +836,90 @@ class RegistryService:
         return store.presign_download(sha256, size, settings)
 
     def create_checkpoint(self, request: CreateCheckpoint) -> DescribeCheckpoint:
-        """Record a checkpoint whose blobs are stored: files first, then one transaction.
+        """Record a checkpoint whose blobs are stored: files first, then one transaction."""
+        user = self._user()
+        self.policy.check_writer(user, "create checkpoints")
+        with self.store.write() as tx:
+            checkpoint = self._insert_checkpoint(tx, request, user)
+        self._emit(("checkpoint.created", {"checkpoint": checkpoint.uuid}))
+        return checkpoint
+
+    def _insert_checkpoint(
+        self, tx: Transaction, request: CreateCheckpoint, user: str | None
+    ) -> DescribeCheckpoint:
+        """Insert a checkpoint inside ``tx``, once every file's blob is known at its size.
 
         The request's paths were checked by its schema; here each file's
         declared size must be its blob's size, as the database (or, for a new
         blob, the store) records it, or a download could never match.
         """
+        tx.hold_blobs(exclusive=False)
+        known = tx.blob_sizes(f.sha256 for f in request.files)
+        sizes: dict[str, int | None] = dict(known)
+        for entry in request.files:
+            if entry.sha256 not in sizes:
+                sizes[entry.sha256] = self.blobs.size(entry.sha256)
+            stored = sizes[entry.sha256]
+            if stored is None:
+                raise ValidationError(
+                    f"file {entry.path!r}: blob {entry.sha256} has not been uploaded; "
+                    "upload it first"
+                )
+            if stored != entry.size:
+                raise ValidationError(
+                    f"file {entry.path!r} declares {entry.size} bytes, "
+                    f"but its blob {entry.sha256} holds {stored}"
+                )
+        for sha, size in sizes.items():
+            if sha not in known and size is not None:
+                tx.add_blob(sha, size, _now())
+        checkpoint_id = tx.insert_checkpoint(str(uuid_lib.uuid4()), request, user, _now())
+        return tx.checkpoint_by_id(checkpoint_id)
+
+    def create_bundle(
+        self,
+        request: CreateCheckpoint,
+        version: BundleVersion | None,
+        contents: dict[str, bytes],
+    ) -> CreatedBundle:
+        """A checkpoint from its files' bytes, and its version if asked: all or nothing.
+
+        ``contents`` maps each checkpoint path to its bytes; each must hash to
+        the file's declared sha256 and size before anything is stored. The
+        checkpoint and its version are then written in one transaction, so a
+        refused registration (no such model, archived) leaves no checkpoint.
+        """
         user = self._user()
         self.policy.check_writer(user, "create checkpoints")
+        declared = {f.path: f for f in request.files}
+        unknown = sorted(set(contents) - set(declared))
+        if unknown:
+            raise ValidationError(f"file parts not declared in the checkpoint: {unknown[:10]}")
+        missing = sorted(set(declared) - set(contents))
+        if missing:
+            raise ValidationError(f"declared files with no file part: {missing[:10]}")
+        for path, data in contents.items():
+            entry = declared[path]
+            actual = hashlib.sha256(data).hexdigest()
+            if actual != entry.sha256 or len(data) != entry.size:
+                raise ValidationError(
+                    f"file {path!r} does not match its declaration: "
+                    f"{len(data)} bytes hashing to {actual}"
+                )
+        for path, data in contents.items():
+            if self.blobs.size(declared[path].sha256) != len(data):
+                self.blobs.put([data], declared[path].sha256, len(data))
         with self.store.write() as tx:
-            tx.hold_blobs(exclusive=False)
-            known = tx.blob_sizes(f.sha256 for f in request.files)
-            sizes: dict[str, int | None] = dict(known)
-            for entry in request.files:
-                if entry.sha256 not in sizes:
-                    sizes[entry.sha256] = self.blobs.size(entry.sha256)
-                stored = sizes[entry.sha256]
-                if stored is None:
-                    raise ValidationError(
-                        f"file {entry.path!r}: blob {entry.sha256} has not been uploaded; "
-                        "upload it first"
-                    )
-                if stored != entry.size:
-                    raise ValidationError(
-                        f"file {entry.path!r} declares {entry.size} bytes, "
-                        f"but its blob {entry.sha256} holds {stored}"
-                    )
-            for sha, size in sizes.items():
-                if sha not in known and size is not None:
-                    tx.add_blob(sha, size, _now())
-            checkpoint_id = tx.insert_checkpoint(str(uuid_lib.uuid4()), request, user, _now())
-            checkpoint = tx.checkpoint_by_id(checkpoint_id)
-        self._emit(("checkpoint.created", {"checkpoint": checkpoint.uuid}))
-        return checkpoint
+            checkpoint = self._insert_checkpoint(tx, request, user)
+            changes: list[Change] = [("checkpoint.created", {"checkpoint": checkpoint.uuid})]
+            registered = None
+            if version is not None:
+                registered, more = self._register(
+                    tx, version.model_name, version.register(checkpoint.uuid), user
+                )
+                changes += more
+        self._emit(*changes)
+        return CreatedBundle(checkpoint=checkpoint, version=registered)
 
     def get_checkpoint(self, checkpoint_uuid: str) -> DescribeCheckpoint:
         with self.store.read() as tx:
@@ -909,6 +995,7 @@ class RegistryService:
             raise ValidationError(f"the gc grace period must not be negative, not {grace}")
         cutoff = time.time() - grace.total_seconds()
         self.blobs.remove_stale_uploads(cutoff)
+        self.uploads.remove_stale(cutoff)
         with self.store.write() as tx:
             tx.hold_blobs(exclusive=True)
             tx.forget_unreferenced_blobs()

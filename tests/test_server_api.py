@@ -50,6 +50,8 @@ def every_route() -> list[tuple[str, str]]:
         "checkpoint_uuid": "u",
         "sha256": "0" * 64,
         "user": "ana",
+        "upload_id": "0" * 32,
+        "index": "0",
     }
     routes = [(verb, path.format(**filled)) for path, verb, _ in _operations()]
     return [*routes, ("get", "openapi.json")]

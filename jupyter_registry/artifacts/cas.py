@@ -65,6 +65,16 @@ def chunks_of(stream: BinaryIO | Iterable[bytes]) -> Iterator[bytes]:
         yield from stream  # type: ignore[misc]
 
 
+def within(stream: Iterable[bytes], limit: int) -> Iterator[bytes]:
+    """The stream's chunks, refused as soon as they run past ``limit`` bytes."""
+    seen = 0
+    for chunk in stream:
+        seen += len(chunk)
+        if seen > limit:
+            raise ValidationError(f"more than the {limit} bytes expected")
+        yield chunk
+
+
 class BlobStore(abc.ABC):
     """SHA-256 addressed, write-once blobs under one fsspec URI.
 
@@ -151,9 +161,7 @@ class BlobStore(abc.ABC):
         expected_size: int | None = None,
     ) -> BlobInfo:
         """Store a stream; with an expected hash/size, refuse content that does not match."""
-        with self._temporary() as tmp:
-            with self._writing(tmp) as write:
-                sha256, size = self._write_hashed(chunks_of(stream), write)
+        with self.staged(stream) as (tmp, sha256, size):
             if expected_sha256 is not None and sha256 != expected_sha256:
                 raise ValidationError(
                     f"upload does not match its sha256: expected {expected_sha256}, got {sha256}"
@@ -162,8 +170,60 @@ class BlobStore(abc.ABC):
                 raise ValidationError(
                     f"upload does not match its size: expected {expected_size}, got {size}"
                 )
-            self._commit(tmp, sha256, size)
+            self.commit_file(tmp, sha256, size)
             return BlobInfo(sha256=sha256, size=size)
+
+    @contextlib.contextmanager
+    def staged(self, stream: BinaryIO | Iterable[bytes]) -> Iterator[tuple[str, str, int]]:
+        """Write a stream to a temporary file while hashing it: its name, sha256 and size.
+
+        The file is removed on leaving the block unless it was moved away
+        (:meth:`place`, :meth:`commit_file`) inside it.
+        """
+        with self._temporary() as tmp:
+            with self._writing(tmp) as write:
+                sha256, size = self._write_hashed(chunks_of(stream), write)
+            yield tmp, sha256, size
+
+    def place(self, tmp: str, final: str) -> None:
+        """Rename a complete temporary file to any name under the store's root."""
+        self._place(tmp, final)
+
+    def write_part(
+        self, folder: str, index: int, part_size: int, length: int, stream: Iterable[bytes]
+    ) -> tuple[str, int]:
+        """Store part ``index`` (of ``part_size``-byte parts) of a file arriving in parts.
+
+        The part must be exactly ``length`` bytes, or nothing of it is kept;
+        its sha256 and size are returned. Here each part is a file of its
+        own in ``folder``, joined at :meth:`join_parts`; a local store writes
+        the parts in place in one file where it can.
+        """
+        with self.staged(within(stream, length)) as (tmp, sha256, size):
+            if size != length:
+                raise ValidationError(f"part {index} must be {length} bytes, got {size}")
+            self.place(tmp, f"{folder}/{index}")
+        return sha256, size
+
+    def join_parts(
+        self, folder: str, count: int, size: int, expected: str | None, known: str | None
+    ) -> BlobInfo:
+        """Store the file made of ``count`` parts of ``folder``; refused unless it hashes to
+        ``expected`` (when given).
+
+        ``known`` is the file's hash when it is already known (one part,
+        hashed as it was written), so it is not hashed again.
+        """
+        if known is not None and count == 1:
+            self.commit_file(f"{folder}/0", known, size)
+            return BlobInfo(sha256=known, size=size)
+
+        def parts() -> Iterator[bytes]:
+            for index in range(count):
+                with self.fs.open(f"{folder}/{index}", "rb") as handle:
+                    yield from chunks_of(handle)
+
+        return self.put(parts(), expected, size)
 
     def _write_hashed(self, chunks: Iterable[bytes], write: Write) -> tuple[str, int]:
         """Write every chunk while the hashing thread hashes it; their sha256 and total size.
@@ -186,7 +246,7 @@ class BlobStore(abc.ABC):
             pending.result()
         return digest.hexdigest(), size
 
-    def _commit(self, tmp: str, sha256: str, size: int) -> None:
+    def commit_file(self, tmp: str, sha256: str, size: int) -> None:
         """Give the complete ``tmp`` its blob name, unless that content is already stored."""
         final = self.path(sha256)
         if self.size(sha256) == size:

@@ -104,8 +104,10 @@ class NewFile:
     fsyncs; :meth:`close` always releases the descriptor.
     """
 
-    def __init__(self, path: str) -> None:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    def __init__(self, path: str, offset: int | None = None) -> None:
+        """A new file; or, given ``offset`` (a multiple of ALIGN), a range of a shared one."""
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if offset is None else 0)
+        self.start = offset or 0
         self.direct = bool(_O_DIRECT)
         try:
             self.fd = os.open(path, flags | _O_DIRECT, 0o666)
@@ -118,6 +120,8 @@ class NewFile:
         self.view = memoryview(self.block)
         self.filled = 0
         self.size = 0
+        if self.start:
+            os.lseek(self.fd, self.start, os.SEEK_SET)
 
     def write(self, data: bytes | memoryview) -> None:
         data = memoryview(data)
@@ -144,7 +148,7 @@ class NewFile:
                 )
                 self.direct = False
         if not self.direct:
-            start_writeback(self.fd, self.size, length)
+            start_writeback(self.fd, self.start + self.size, length)
         self.size += length
         self.filled = 0
 
@@ -158,7 +162,8 @@ class NewFile:
                 self.view[tail:padded] = bytes(padded - tail)
                 self._write_block(padded)
                 self.size -= padded - tail
-                os.ftruncate(self.fd, self.size)
+                if padded > tail:  # only a file's last range is not a whole number of blocks
+                    os.ftruncate(self.fd, self.start + self.size)
             else:
                 self._write_block(tail)
         os.fsync(self.fd)
@@ -170,13 +175,16 @@ class NewFile:
 
 
 @contextlib.contextmanager
-def new_file(path: str) -> Iterator[Callable[[bytes], None]]:
+def new_file(path: str, offset: int | None = None) -> Iterator[Callable[[bytes], None]]:
     """Write the new file ``path``: complete and fsynced if the block exits cleanly.
+
+    With ``offset`` (a multiple of ALIGN), write instead from there on into
+    ``path``, created if need be: one range of a file written in parts.
 
     The file is left for the caller to remove on an error; its descriptor is
     always released.
     """
-    out = NewFile(path)
+    out = NewFile(path, offset)
     try:
         yield out.write
         out.finish()

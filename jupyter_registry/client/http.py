@@ -5,8 +5,9 @@ its own per-call work, a large share of a small read's latency); file transfers 
 a ``requests.Session`` for its streaming. Proxies come from the environment
 for both, as ``requests`` takes them. Error bodies
 (``{"error": {"type", "message"}}``) come back as the same typed errors the
-embedded registry raises. File uploads are hashed locally first and skipped
-when the server already holds that content; downloads are re-verified here
+embedded registry raises. File uploads are hashed while they are sent, in
+resumable chunks, and a small checkpoint goes whole in one request (see
+:mod:`.transfer`); downloads are re-verified here
 against their SHA-256, so a cut connection or a corrupted byte is an
 :class:`~jupyter_registry.errors.IntegrityError`, never a silent bad file.
 
@@ -22,10 +23,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
@@ -38,11 +40,15 @@ from ..config import token_digest
 from ..errors import IntegrityError, PermissionDeniedError, RegistryError, error_for_type
 from ..schemas import (
     BlobInfo,
+    BundleVersion,
     ChangesQuery,
+    ChunkInfo,
     CollectGarbage,
+    CommitUpload,
     CompareQuery,
     CompleteDirectUpload,
     CreateCheckpoint,
+    CreatedBundle,
     CreateModel,
     DescribeCheckpoint,
     DescribeComparison,
@@ -69,50 +75,36 @@ from ..schemas import (
     SearchVersionsQuery,
     SetAlias,
     SetBases,
+    StartUpload,
     UpdateModel,
     UpdateVersion,
+    UploadStatus,
 )
 from . import presigned
 from .protocol import Progress, VersionKey
+from .transfer import (
+    CHUNK_BYTES,
+    EMPTY_SHA256,
+    ChunkReader,
+    UploadedHashes,
+    check_chunk,
+    encode_bundle,
+    file_key,
+    hash_range,
+    read_bundle,
+)
 
 CHUNK = 4 * 1024 * 1024
 TIMEOUT = (10, 600)
 CALL_TIMEOUT = urllib3.Timeout(connect=TIMEOUT[0], read=TIMEOUT[1])
 POOL_SIZE = 8
+CHUNK_STREAMS = 1
 RESUME_ATTEMPTS = 3
 RESUME_GRAIN = 1024 * 1024  # a dropped download resumes from the last whole MiB received
 
 
 class AuthenticationError(RegistryError):
     """The server refused the token (or none was given)."""
-
-
-class _CountingReader:
-    """A file wrapper that reports progress as requests streams it (and knows its length)."""
-
-    def __init__(self, handle: BinaryIO, size: int, progress: Progress | None) -> None:
-        self.handle = handle
-        self.size = size
-        self.progress = progress
-
-    def __len__(self) -> int:
-        return self.size
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.handle.read(CHUNK if n is None or n < 0 else max(n, 1 << 20))
-        if data and self.progress is not None:
-            self.progress(len(data))
-        return data
-
-
-def _hash_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def _pool_for(server: str) -> urllib3.PoolManager:
@@ -132,8 +124,13 @@ def _pool_for(server: str) -> urllib3.PoolManager:
 class HttpClient:
     """Satisfies :class:`~jupyter_registry.client.protocol.RegistryClient` over HTTP."""
 
-    def __init__(self, server: str, token: str | None = None) -> None:
+    def __init__(
+        self, server: str, token: str | None = None, chunk_size: int = CHUNK_BYTES
+    ) -> None:
         self.server = server.rstrip("/") + "/"
+        #: Files over this many bytes are sent in several resumable chunks.
+        self.chunk_size = chunk_size
+        self._uploaded = UploadedHashes()
         self.base = f"{self.server}{API_PREFIX}/"
         #: Which registry this is, and whose token it speaks with (a digest): the load
         #: cache records refs per registry and the identity a token was given per token.
@@ -195,9 +192,13 @@ class HttpClient:
             # Fields left out keep their meaning: an update leaves them alone, and
             # any other request takes the same defaults on the server.
             payload = body.model_dump_json(exclude_unset=True).encode()
+        return self._send(method, url, payload, "application/json")
+
+    def _send(self, method: str, url: str, payload: bytes | None, content_type: str) -> bytes:
+        """One request through the pool, its body in one piece; the response body."""
         headers = {**self._headers, **self._cookie_header()}
         if payload is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         try:
             response = self.pool.request(
                 method, url, body=payload, headers=headers, timeout=CALL_TIMEOUT, retries=False
@@ -328,26 +329,123 @@ class HttpClient:
     # --- checkpoints and files ---------------------------------------------------
 
     def upload_file(self, path: Path, progress: Progress | None = None) -> BlobInfo:
-        """Upload one file unless the server already has its content (dedup by SHA-256)."""
-        sha256, size = _hash_file(path)
-        blob = operation("blob_size").url(sha256)
-        try:
-            head = self._request("HEAD", blob)
-            if int(head.headers.get("Content-Length", -1)) == size:
-                if progress is not None:
-                    progress(size)
-                return BlobInfo(sha256=sha256, size=size)
-        except RegistryError as exc:
-            if isinstance(exc, AuthenticationError):
-                raise
+        """Upload one file, hashed while it is sent (see :mod:`.transfer`)."""
+        key = file_key(path)
+        size = key[2]
+        known = self._uploaded.get(key)
+        if known is not None and self._stored_size(known) == size:
+            if progress is not None:
+                progress(size)
+            return BlobInfo(sha256=known, size=size)
         if self._offers_direct():
-            return presigned.upload(self, path, sha256, size, progress)
+            blob = self._send_direct(path, size, progress)
+        else:
+            blob = self._send_file(path, size, progress)
+        if file_key(path) == key:  # unchanged while it was read: the hash is its content's
+            self._uploaded.remember(key, blob.sha256)
+        return blob
+
+    def _send_direct(self, path: Path, size: int, progress: Progress | None) -> BlobInfo:
+        """Upload straight to the server's bucket (:mod:`.presigned`).
+
+        The presigned request signs the file's sha256, so the file is hashed
+        first, and content the store already holds is not sent again.
+        """
+        digest = hashlib.sha256()
         with open(path, "rb") as handle:
-            body = _CountingReader(handle, size, progress)
-            headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
-            return BlobInfo.model_validate(
-                self._request("PUT", blob, data=body, headers=headers).json()
-            )
+            hash_range(handle, 0, size, digest)
+        sha256 = digest.hexdigest()
+        if self._stored_size(sha256) == size:
+            if progress is not None:
+                progress(size)
+            return BlobInfo(sha256=sha256, size=size)
+        return presigned.upload(self, path, sha256, size, progress)
+
+    def _stored_size(self, sha256: str) -> int | None:
+        try:
+            head = self._request("HEAD", operation("blob_size").url(sha256))
+        except AuthenticationError:
+            raise
+        except RegistryError:
+            return None
+        return int(head.headers.get("Content-Length", -1))
+
+    def _send_file(self, path: Path, size: int, progress: Progress | None) -> BlobInfo:
+        """Send a file through an upload session, chunk by chunk, hashing each as it goes.
+
+        A file of one chunk is its own chunk: the server stores it under the
+        hash both sides computed; a longer one under the server's own hash of it.
+        """
+        status = self.start_upload(StartUpload(size=size, chunk_size=self.chunk_size))
+        count = -(-size // status.chunk_size)
+        # One chunk after the other: the server then hashes the file as it arrives.
+        with ThreadPoolExecutor(min(CHUNK_STREAMS, count) or 1) as streams:
+            sent = streams.map(lambda i: self._send_chunk(status, i, path, progress), range(count))
+            hashes = list(sent)
+        whole = hashes[0] if count == 1 else EMPTY_SHA256 if count == 0 else None
+        commit = CommitUpload(chunks=hashes, sha256=whole)
+        return self.commit_upload(status.upload_id, commit)
+
+    def _send_chunk(
+        self, status: UploadStatus, index: int, path: Path, progress: Progress | None
+    ) -> str:
+        """Send chunk ``index``, resuming a dropped connection; its sha256.
+
+        After a drop the server is asked what it holds: a chunk that did
+        arrive (only its answer was lost) is hashed here from disk, not sent again.
+        """
+        offset = index * status.chunk_size
+        length = min(status.chunk_size, status.size - offset)
+        url = self.base + operation("put_chunk").url(status.upload_id, index)
+        with open(path, "rb") as handle, ThreadPoolExecutor(1) as hasher:
+            for attempt in range(RESUME_ATTEMPTS + 1):
+                handle.seek(offset)
+                body = ChunkReader(handle, length, hasher, progress)
+                try:
+                    response = self.session.put(url, data=body, timeout=TIMEOUT)
+                except requests.RequestException as exc:
+                    body.take_back()
+                    if attempt == RESUME_ATTEMPTS:
+                        raise self._unreachable(exc) from None
+                    held = {c.index: c for c in self.get_upload(status.upload_id).chunks}
+                    if index in held and held[index].size == length:
+                        digest = hashlib.sha256()
+                        hash_range(handle, offset, length, digest)
+                        if held[index].sha256 == digest.hexdigest():
+                            if progress is not None:
+                                progress(length)
+                            return digest.hexdigest()
+                    continue
+                if response.status_code >= 400:
+                    raise self._error(response.status_code, response.content, response.reason)
+                sha256 = body.sha256()
+                check_chunk(ChunkInfo.model_validate_json(response.content), sha256, length)
+                return sha256
+        raise AssertionError("unreachable")
+
+    def start_upload(self, request: StartUpload) -> UploadStatus:
+        return self.call("start_upload", body=request)
+
+    def get_upload(self, upload_id: str) -> UploadStatus:
+        return self.call("get_upload", upload_id)
+
+    def commit_upload(self, upload_id: str, request: CommitUpload) -> BlobInfo:
+        return self.call("commit_upload", upload_id, body=request)
+
+    def delete_upload(self, upload_id: str) -> None:
+        self.call("delete_upload", upload_id)
+
+    def create_bundle(
+        self,
+        request: CreateCheckpoint,
+        version: BundleVersion | None,
+        sources: Sequence[tuple[str, Path]],
+    ) -> CreatedBundle:
+        """Create a small checkpoint (and its version) in one request: ``POST bundles``."""
+        request, contents = read_bundle(request, sources)
+        content_type, body = encode_bundle(request, version, contents)
+        url = self.base + operation("create_bundle").url()
+        return CreatedBundle.model_validate_json(self._send("POST", url, body, content_type))
 
     def read_blob(self, sha256: str) -> tuple[int, Iterator[bytes]]:
         if self._offers_direct():

@@ -44,6 +44,10 @@ class LocalClient:
         self.get_history = service.get_history
         self.list_changes = service.list_changes
         self.read_blob = service.read_blob
+        self.start_upload = service.start_upload
+        self.get_upload = service.get_upload
+        self.commit_upload = service.commit_upload
+        self.delete_upload = service.delete_upload
         self.create_checkpoint = service.create_checkpoint
         self.get_checkpoint = service.get_checkpoint
         self.list_checkpoints = service.list_checkpoints

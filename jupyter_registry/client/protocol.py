@@ -2,23 +2,27 @@
 
 It mirrors :class:`~jupyter_registry.service.RegistryService` except where
 bytes cross a process boundary: the client uploads a local file (the HTTP
-client hashes it first and skips content the server already has) and reads a
-blob as a verified stream.
+client hashes it while sending it, in resumable chunks) and reads a blob as a
+verified stream. A client that can send a small checkpoint whole in one
+request is a :class:`BundleSender`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ..schemas import (
     BlobInfo,
+    BundleVersion,
     ChangesQuery,
     CollectGarbage,
+    CommitUpload,
     CompareQuery,
     CompleteDirectUpload,
     CreateCheckpoint,
+    CreatedBundle,
     CreateModel,
     DescribeCheckpoint,
     DescribeComparison,
@@ -46,8 +50,10 @@ from ..schemas import (
     SearchVersionsQuery,
     SetAlias,
     SetBases,
+    StartUpload,
     UpdateModel,
     UpdateVersion,
+    UploadStatus,
 )
 
 Progress = Callable[[int], object]
@@ -62,6 +68,22 @@ class ChangeSource(Protocol):
     """
 
     listeners: list[Listener]
+
+
+@runtime_checkable
+class BundleSender(Protocol):
+    """A client for which one request beats several: it sends a small checkpoint whole.
+
+    The files' hashes are computed from ``sources`` (checkpoint path, local
+    file) as they are read; ``request`` gives everything else.
+    """
+
+    def create_bundle(
+        self,
+        request: CreateCheckpoint,
+        version: BundleVersion | None,
+        sources: Sequence[tuple[str, Path]],
+    ) -> CreatedBundle: ...
 
 
 class AdminClient(Protocol):
@@ -117,6 +139,10 @@ class RegistryClient(AdminClient, Protocol):
     def list_changes(self, query: ChangesQuery) -> ListChangesResponse: ...
 
     def upload_file(self, path: Path, progress: Progress | None = None) -> BlobInfo: ...
+    def start_upload(self, request: StartUpload) -> UploadStatus: ...
+    def get_upload(self, upload_id: str) -> UploadStatus: ...
+    def commit_upload(self, upload_id: str, request: CommitUpload) -> BlobInfo: ...
+    def delete_upload(self, upload_id: str) -> None: ...
     def read_blob(self, sha256: str) -> tuple[int, Iterator[bytes]]: ...
     def create_checkpoint(self, request: CreateCheckpoint) -> DescribeCheckpoint: ...
     def get_checkpoint(self, checkpoint_uuid: str) -> DescribeCheckpoint: ...

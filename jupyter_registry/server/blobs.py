@@ -20,8 +20,9 @@ import asyncio
 import contextlib
 import queue
 import re
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Generic, TypeVar
 
 import tornado.web
 from jupyter_core.utils import ensure_async
@@ -29,7 +30,6 @@ from jupyter_core.utils import ensure_async
 from ..api import SHA256, operation
 from ..errors import NotFoundError, RegistryError, ValidationError
 from ..schemas import BlobInfo
-from ..service import RegistryService
 from .base import ApiError, RegistryHandler, endpoint, from_registry_error
 from .tornado_tuning import large_body_chunks
 
@@ -43,6 +43,7 @@ STALL_SECONDS = 600
 #: the default executor that serves every other API call.
 UPLOAD_WRITERS_KEY = "jupyter_registry_upload_writers"
 RESUME_RANGE = re.compile(r"bytes=([0-9]{1,18})-")
+T = TypeVar("T")
 
 
 def _checked(sha256: str) -> str:
@@ -90,12 +91,15 @@ async def send_chunks(
     return True
 
 
-class _UploadPipe:
-    """Received chunks on their way to the blob store's writer thread, with back-pressure."""
+class UploadPipe(Generic[T]):
+    """Received chunks on their way to the blob store's writer thread, with back-pressure.
 
-    def __init__(self, service: RegistryService, sha256: str, writers: ThreadPoolExecutor) -> None:
+    ``store`` runs on a writer thread and consumes the blocks as they arrive.
+    """
+
+    def __init__(self, store: Callable[[Iterator[bytes]], T], writers: ThreadPoolExecutor) -> None:
         self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPE_DEPTH)
-        self.stored = writers.submit(service.put_blob, self._blocks(), sha256)
+        self.stored: Future[T] = writers.submit(store, self._blocks())
 
     def _blocks(self) -> Iterator[bytes]:
         """Received chunks; small ones regrouped into blocks the store hashes and writes at once."""
@@ -136,6 +140,10 @@ class _UploadPipe:
             except queue.Full:
                 continue
 
+    async def wait(self) -> T:
+        """What the store made of the whole body (its errors raised here)."""
+        return await asyncio.wrap_future(self.stored)
+
     async def send(self, item: bytes | None) -> None:
         if not self.offer(item):
             await asyncio.get_running_loop().run_in_executor(None, self.put, item)
@@ -149,17 +157,32 @@ class _UploadPipe:
                 self.chunks.get_nowait()
 
 
-@tornado.web.stream_request_body
-class BlobHandler(RegistryHandler):
-    _pipe: _UploadPipe | None = None
+class StreamedUpload(RegistryHandler):
+    """A handler whose PUT body streams through an :class:`UploadPipe` into the store.
+
+    Subclasses are ``@tornado.web.stream_request_body`` and say where the
+    bytes go (:meth:`open_pipe`); the verb awaits ``self._pipe.stored``.
+    """
+
+    _pipe: UploadPipe[Any] | None = None
     _large_chunks: contextlib.ExitStack | None = None
+    max_body_bytes = MAX_UPLOAD_BYTES
+
+    def open_pipe(self, writers: ThreadPoolExecutor) -> UploadPipe[Any]:
+        raise NotImplementedError
 
     async def prepare(self) -> None:
         await super().prepare()
-        if self.request.method != "PUT":
+        if self.request.method not in ("PUT", "POST"):
             return
-        # Refuse before a single byte is stored: the verb's own guards run only
-        # after the body has arrived.
+        await self.check_upload_allowed()
+        self.request.connection.set_max_body_size(self.max_body_bytes)
+        self._large_chunks = contextlib.ExitStack()
+        self._large_chunks.enter_context(large_body_chunks(self.request.connection, RECEIVE_BYTES))
+        self._pipe = self.open_pipe(self.settings[UPLOAD_WRITERS_KEY])
+
+    async def check_upload_allowed(self) -> None:
+        """Refuse before a single byte is stored (the verb's guards run after the body)."""
         user = self.current_user
         if not user:
             self.get_login_url()
@@ -171,11 +194,6 @@ class BlobHandler(RegistryHandler):
             self.service.check_writer("upload files")
         except RegistryError as exc:
             raise from_registry_error(exc) from None
-        sha256 = _checked(self.path_args[0])
-        self.request.connection.set_max_body_size(MAX_UPLOAD_BYTES)
-        self._large_chunks = contextlib.ExitStack()
-        self._large_chunks.enter_context(large_body_chunks(self.request.connection, RECEIVE_BYTES))
-        self._pipe = _UploadPipe(self.service, sha256, self.settings[UPLOAD_WRITERS_KEY])
 
     async def data_received(self, chunk: bytes) -> None:
         if self._pipe is not None:
@@ -191,6 +209,14 @@ class BlobHandler(RegistryHandler):
         if self._pipe is not None:
             self._pipe.abandon()
         super().on_connection_close()
+
+
+@tornado.web.stream_request_body
+class BlobHandler(StreamedUpload):
+    def open_pipe(self, writers: ThreadPoolExecutor) -> UploadPipe[BlobInfo]:
+        sha256 = _checked(self.path_args[0])
+        service = self.service
+        return UploadPipe(lambda blocks: service.put_blob(blocks, sha256), writers)
 
     @endpoint(operation("blob_size"))
     async def head(self, sha256: str) -> None:
@@ -230,4 +256,4 @@ class BlobHandler(RegistryHandler):
     async def put(self, sha256: str) -> BlobInfo:
         assert self._pipe is not None
         await self._pipe.send(None)
-        return await asyncio.wrap_future(self._pipe.stored)
+        return await self._pipe.wait()

@@ -135,9 +135,7 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     elif op.raw_body:
         body = {
             "required": True,
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
+            "content": {op.body_type: {"schema": {"type": "string", "format": "binary"}}},
         }
     result: dict[str, Any] = {
         "operationId": op.name,

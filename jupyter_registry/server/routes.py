@@ -2,8 +2,8 @@
 
 Paths are written OpenAPI-style (``models/{name}``) relative to the API
 prefix; :func:`tornado_pattern` turns each ``{param}`` into a capture group
-handed to the verb in order. JSON routes get a generated handler; the blob
-route streams bytes and keeps its hand-written one, which must serve exactly
+handed to the verb in order. JSON routes get a generated handler; the routes
+that take or give raw bytes keep their hand-written ones, which must serve exactly
 the operations api.py declares for it (checked at import).
 """
 
@@ -13,8 +13,13 @@ from ..api import PLACEHOLDER, routes
 from .base import RegistryHandler
 from .blobs import BlobHandler
 from .handlers import json_handler
+from .uploads import BundleHandler, ChunkHandler
 
-HAND_WRITTEN: dict[str, type[RegistryHandler]] = {"blobs/{sha256}": BlobHandler}
+HAND_WRITTEN: dict[str, type[RegistryHandler]] = {
+    "blobs/{sha256}": BlobHandler,
+    "bundles": BundleHandler,
+    "uploads/{upload_id}/chunks/{index}": ChunkHandler,
+}
 
 
 def _handler(route: str) -> type[RegistryHandler]:

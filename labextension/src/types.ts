@@ -11,6 +11,7 @@ export type ApiPath =
   | "/admin/gc"
   | "/admin/migrate"
   | "/blobs/{sha256}"
+  | "/bundles"
   | "/changes"
   | "/checkpoints"
   | "/checkpoints/{checkpoint_uuid}"
@@ -32,6 +33,9 @@ export type ApiPath =
   | "/models/{name}/versions/{ref}/bases"
   | "/models/{name}/versions/{ref}/lineage"
   | "/models/{name}/versions/{ref}/metadata"
+  | "/uploads"
+  | "/uploads/{upload_id}"
+  | "/uploads/{upload_id}/chunks/{index}"
   | "/versions";
 
 /**
@@ -42,12 +46,15 @@ export const OPERATIONS = {
   add_maintainer: { method: "PUT", path: "/models/{name}/maintainers/{user}" },
   blob_size: { method: "HEAD", path: "/blobs/{sha256}" },
   collect_garbage: { method: "POST", path: "/admin/gc" },
+  commit_upload: { method: "POST", path: "/uploads/{upload_id}" },
   compare_versions: { method: "GET", path: "/models/{name}/compare" },
   complete_direct_upload: { method: "PUT", path: "/direct/uploads/{sha256}" },
+  create_bundle: { method: "POST", path: "/bundles" },
   create_checkpoint: { method: "POST", path: "/checkpoints" },
   create_model: { method: "POST", path: "/models" },
   delete_checkpoint: { method: "DELETE", path: "/checkpoints/{checkpoint_uuid}" },
   delete_model: { method: "DELETE", path: "/models/{name}" },
+  delete_upload: { method: "DELETE", path: "/uploads/{upload_id}" },
   delete_version: { method: "DELETE", path: "/models/{name}/versions/{ref}" },
   get_checkpoint: { method: "GET", path: "/checkpoints/{checkpoint_uuid}" },
   get_direct_transfer: { method: "GET", path: "/direct" },
@@ -56,6 +63,7 @@ export const OPERATIONS = {
   get_lineage: { method: "GET", path: "/models/{name}/versions/{ref}/lineage" },
   get_model: { method: "GET", path: "/models/{name}" },
   get_tensors: { method: "GET", path: "/checkpoints/{checkpoint_uuid}/safetensors" },
+  get_upload: { method: "GET", path: "/uploads/{upload_id}" },
   get_version: { method: "GET", path: "/models/{name}/versions/{ref}" },
   list_changes: { method: "GET", path: "/changes" },
   list_checkpoints: { method: "GET", path: "/checkpoints" },
@@ -67,6 +75,7 @@ export const OPERATIONS = {
   presign_download: { method: "GET", path: "/direct/blobs/{sha256}" },
   presign_upload: { method: "POST", path: "/direct/uploads/{sha256}" },
   put_blob: { method: "PUT", path: "/blobs/{sha256}" },
+  put_chunk: { method: "PUT", path: "/uploads/{upload_id}/chunks/{index}" },
   read_blob: { method: "GET", path: "/blobs/{sha256}" },
   register_version: { method: "POST", path: "/models/{name}/versions" },
   remove_alias: { method: "DELETE", path: "/models/{name}/aliases/{alias}" },
@@ -74,6 +83,7 @@ export const OPERATIONS = {
   search_versions: { method: "GET", path: "/versions" },
   set_alias: { method: "PUT", path: "/models/{name}/aliases/{alias}" },
   set_version_bases: { method: "PUT", path: "/models/{name}/versions/{ref}/bases" },
+  start_upload: { method: "POST", path: "/uploads" },
   update_model: { method: "PATCH", path: "/models/{name}" },
   update_version: { method: "PATCH", path: "/models/{name}/versions/{ref}" },
   upgrade_schema: { method: "POST", path: "/admin/migrate" }
@@ -101,6 +111,12 @@ export interface Operations {
     body: CollectGarbage;
     response: GarbageCollected;
   };
+  commit_upload: {
+    path: { upload_id: string };
+    query: Record<string, never>;
+    body: CommitUpload;
+    response: BlobInfo;
+  };
   compare_versions: {
     path: { name: string };
     query: { versions?: Array<string>; only_differences?: boolean };
@@ -112,6 +128,12 @@ export interface Operations {
     query: Record<string, never>;
     body: CompleteDirectUpload;
     response: BlobInfo;
+  };
+  create_bundle: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: Blob;
+    response: CreatedBundle;
   };
   create_checkpoint: {
     path: Record<string, never>;
@@ -133,6 +155,12 @@ export interface Operations {
   };
   delete_model: {
     path: { name: string };
+    query: Record<string, never>;
+    body: never;
+    response: void;
+  };
+  delete_upload: {
+    path: { upload_id: string };
     query: Record<string, never>;
     body: never;
     response: void;
@@ -184,6 +212,12 @@ export interface Operations {
     query: { path?: string };
     body: never;
     response: DescribeTensors;
+  };
+  get_upload: {
+    path: { upload_id: string };
+    query: Record<string, never>;
+    body: never;
+    response: UploadStatus;
   };
   get_version: {
     path: { name: string; ref: string };
@@ -261,6 +295,12 @@ export interface Operations {
     body: Blob;
     response: BlobInfo;
   };
+  put_chunk: {
+    path: { upload_id: string; index: number };
+    query: Record<string, never>;
+    body: Blob;
+    response: ChunkInfo;
+  };
   read_blob: {
     path: { sha256: string };
     query: Record<string, never>;
@@ -302,6 +342,12 @@ export interface Operations {
     query: Record<string, never>;
     body: SetBases;
     response: DescribeVersion;
+  };
+  start_upload: {
+    path: Record<string, never>;
+    query: Record<string, never>;
+    body: StartUpload;
+    response: UploadStatus;
   };
   update_model: {
     path: { name: string };
@@ -346,8 +392,26 @@ export interface CheckpointFile {
   size: number;
 }
 
+export interface ChunkInfo {
+  index: number;
+  size: number;
+  sha256: string;
+}
+
 export interface CollectGarbage {
   grace_seconds?: number;
+}
+
+/**
+ * Every chunk's SHA-256 as the client hashed it while sending, and the file's if known.
+ *
+ * The chunks' hashes prove the server holds what the client read; the
+ * server hashes the joined file itself, and refuses it if ``sha256`` is
+ * given and differs.
+ */
+export interface CommitUpload {
+  chunks: Array<string>;
+  sha256?: string | null;
 }
 
 /**
@@ -398,6 +462,11 @@ export interface CreateModel {
   metadata?: Record<string, unknown>;
   labels?: Array<string>;
   notes?: string;
+}
+
+export interface CreatedBundle {
+  checkpoint: DescribeCheckpoint;
+  version?: DescribeVersion | null;
 }
 
 /**
@@ -687,6 +756,14 @@ export interface SetBases {
   bases: Array<BaseRef>;
 }
 
+/**
+ * A resumable upload of ``size`` bytes, sent in chunks of ``chunk_size`` (the last shorter).
+ */
+export interface StartUpload {
+  size: number;
+  chunk_size: number;
+}
+
 export interface TensorInfo {
   name: string;
   dtype: string;
@@ -708,6 +785,16 @@ export interface UpdateVersion {
   name?: string | null;
   comment?: string | null;
   notes?: string | null;
+}
+
+/**
+ * What the server holds of an upload: the client resumes by sending the other chunks.
+ */
+export interface UploadStatus {
+  upload_id: string;
+  size: number;
+  chunk_size: number;
+  chunks: Array<ChunkInfo>;
 }
 
 export interface UploadedPart {

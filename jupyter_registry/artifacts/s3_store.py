@@ -153,7 +153,7 @@ class S3BlobStore(FsspecBlobStore):
             self._verify(staging, where, sha256, request.size)
             self.fs.invalidate_cache(staging)
             try:
-                self._commit(staging, sha256, request.size)
+                self.commit_file(staging, sha256, request.size)
             except OSError as exc:
                 raise StorageError(f"cannot store the upload in {self.uri}: {exc}") from None
         finally:

@@ -76,7 +76,7 @@ def send_checkpoint(
     directories = [e.path for e in entries if e.is_dir]
     request = parse(CreateCheckpoint, {**request.model_dump(), "directories": directories})
     small = total < BUNDLE_MAX_BYTES and len(sources) <= BUNDLE_MAX_FILES
-    if small and isinstance(client, BundleSender):
+    if small and isinstance(client, BundleSender) and client.sends_bundles():
         created = client.create_bundle(request, version, sources)
         return created.checkpoint, created.version
     files = upload_files(client, sources, total, label)

@@ -435,6 +435,10 @@ class HttpClient:
     def delete_upload(self, upload_id: str) -> None:
         self.call("delete_upload", upload_id)
 
+    def sends_bundles(self) -> bool:
+        """A bundle's bytes cross the server; with presigned transfers they go to the bucket."""
+        return not self._offers_direct()
+
     def create_bundle(
         self,
         request: CreateCheckpoint,

@@ -78,6 +78,10 @@ class BundleSender(Protocol):
     file) as they are read; ``request`` gives everything else.
     """
 
+    def sends_bundles(self) -> bool:
+        """Whether small checkpoints go whole to the server (not when blobs go to a bucket)."""
+        ...
+
     def create_bundle(
         self,
         request: CreateCheckpoint,

@@ -56,6 +56,7 @@ def populate(registry: Registry, count: int, folder: Path) -> None:
         registry.create_model(
             f"{family}-{i // len(FAMILIES):04d}", description=description, labels=labels
         )
+    folder.mkdir(exist_ok=True)
     (folder / "weights.bin").write_bytes(os.urandom(4096))
     for family, _, _ in FAMILIES:
         model = registry.get_model(f"{family}-0000")
@@ -85,7 +86,7 @@ def registry_folder(
 def registry_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment whose ``Registry()`` is a registry of 1,200 models."""
     base, env = registry_folder(tmp_path_factory, "registry")
-    populate(Registry(home=env["JUPYTER_REGISTRY_HOME"]), 1200, base)
+    populate(Registry(home=env["JUPYTER_REGISTRY_HOME"]), 1200, base / "model")
     return env
 
 

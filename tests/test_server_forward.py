@@ -77,7 +77,7 @@ def test_statuses_errors_and_locations_are_the_central_ones(
     assert invalid.status_code == 400
     assert invalid.json()["error"]["type"] == "ValidationError"
     listed = http.get(edge.api("models"), params={"label": "nothing-has-this"})
-    assert listed.json() == {"models": [], "total": 0}
+    assert listed.json() == {"models": [], "total": 0, "total_is_estimate": False}
 
 
 def test_unauthenticated_requests_stop_at_the_edge(

@@ -294,7 +294,7 @@ def list_versions(inv: Invocation, name: str) -> None:
     "--only-differences", is_flag=True, help="Only the rows whose values differ between versions."
 )
 def compare(inv: Invocation, name: str, versions: tuple[str, ...], only_differences: bool) -> None:
-    """Compare versions of a model side by side: one column a version.
+    """Compare versions of a model side by side, a column each.
 
     VERSION is a number (3, v3), 'latest' or an alias; none compares the newest
     ten. Rows are metrics, hparams, framework and format, size, files changed

@@ -182,7 +182,7 @@ def run(label: str, database: str, size: int, ops: int) -> None:
         registry = Registry(database=database, artifacts=str(Path(tmp, "artifacts")))
         t0 = time.perf_counter()
         grow(registry, size)
-        refresh_statistics(registry)
+        refresh_statistics(registry.client.service.store.engine)
         filled = time.perf_counter() - t0
         print(f"\n{label}: {size} models, {2 * size} versions (filled in {filled:.1f} s)")
         print(f"{'matches':>8} " + HEADER)

@@ -6,6 +6,7 @@ for this module); screenshots land beside that module's.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -115,11 +116,14 @@ def test_version_page_edits_notes_and_metadata_and_lists_tensors(
     page.get_by_role("heading", name="Evaluated").wait_for()
     assert reg.get_model_version("paged:1").notes == "## Evaluated\n\nOn the **test** set."
 
-    page.get_by_role("textbox", name="Version metadata JSON").fill('{"reviewed": true}')
+    box = page.get_by_role("textbox", name="Version metadata JSON")
+    box.fill('{"reviewed": true}')
     page.get_by_role("button", name="Save version metadata").click()
+    # Saved and read back: the editor shows the server's copy, pretty-printed (the Save
+    # button alone is also disabled while the request is still in flight).
     p.page.wait_for_function(
-        "() => !document.querySelector('[aria-label=\"Save version metadata\"]')"
-        ".matches(':enabled')"
+        "text => document.querySelector('[aria-label=\"Version metadata JSON\"]').value === text",
+        arg=json.dumps({"reviewed": True}, indent=2),
     )
     assert reg.get_model_version("paged:1").metadata == {"reviewed": True}
     assert reg.get_model("paged").metadata == {}
